@@ -1,0 +1,3 @@
+import { peerfetchProject } from '../../vitest.shared.js';
+
+export default peerfetchProject(import.meta.dirname);
