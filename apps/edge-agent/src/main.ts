@@ -1,1 +1,3 @@
-export const x = 1;
+// Public surface of the edge agent (for the lead's wiring and for tests of other projects).
+export * from './config.js';
+export * from './identity.js';
