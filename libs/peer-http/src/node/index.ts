@@ -1,1 +1,2 @@
 export { PROTOCOL_VERSION } from '../index.js';
+export * from './node-datachannel.js';

@@ -1,0 +1,155 @@
+// Two node-datachannel PeerConnections wired together on loopback, for tests and benches.
+//
+// Trickle ICE: node-datachannel puts no candidates in its SDP; each side's candidates are
+// passed to the other and queued there until its remote description is set. `bindAddress`
+// 127.0.0.1 and no ICE servers give one usable host candidate (see FACTS.md). Every
+// node-datachannel callback catches: a throw inside one aborts the process.
+import nodeDataChannel, { type DataChannel, type PeerConnection } from 'node-datachannel';
+import type { Transport } from '../../src/transport.js';
+import { nodeDataChannelTransport } from '../../src/node/node-datachannel.js';
+
+export function loopbackRtcConfig(
+  extra: Partial<nodeDataChannel.RtcConfig> = {},
+): nodeDataChannel.RtcConfig {
+  return { iceServers: [], bindAddress: '127.0.0.1', ...extra };
+}
+
+export interface NodePair {
+  a: Transport;
+  b: Transport;
+  /** The raw channels (a = offerer's, b = answerer's), for tests of the adapter itself. */
+  channels: { a: DataChannel; b: DataChannel };
+  peers: { a: PeerConnection; b: PeerConnection };
+  /** Milliseconds from createDataChannel (offer) to both channels open. */
+  setupMs: number;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  label?: string;
+  timeoutMs?: number;
+  /** Extra PeerConnection settings (e.g. `maxMessageSize`) for both sides. */
+  rtc?: Partial<nodeDataChannel.RtcConfig>;
+}
+
+/**
+ * Signaling glue for one side: forwards local SDP/candidates to the other side and queues
+ * remote candidates until the remote description is set.
+ */
+class Side {
+  private remoteSet = false;
+  private readonly pending: { candidate: string; mid: string }[] = [];
+  other!: Side;
+  failure: ((error: Error) => void) | undefined;
+
+  constructor(readonly pc: PeerConnection) {
+    pc.onLocalDescription((sdp, type) => {
+      this.safely(() => this.other.remoteDescription(sdp, type));
+    });
+    pc.onLocalCandidate((candidate, mid) => {
+      this.safely(() => this.other.remoteCandidate(candidate, mid));
+    });
+  }
+
+  remoteDescription(sdp: string, type: nodeDataChannel.DescriptionType): void {
+    this.pc.setRemoteDescription(sdp, type);
+    this.remoteSet = true;
+    for (const { candidate, mid } of this.pending.splice(0)) {
+      this.pc.addRemoteCandidate(candidate, mid);
+    }
+  }
+
+  remoteCandidate(candidate: string, mid: string): void {
+    if (this.remoteSet) this.pc.addRemoteCandidate(candidate, mid);
+    else this.pending.push({ candidate, mid });
+  }
+
+  safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.failure?.(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}
+
+/** Opens a reliable, ordered DataChannel between two node-datachannel peers on loopback. */
+export async function connectNodePair(options: ConnectOptions = {}): Promise<NodePair> {
+  const { label = 'peer-http', timeoutMs = 10_000 } = options;
+  const config = loopbackRtcConfig(options.rtc);
+  const pcA = new nodeDataChannel.PeerConnection('a', config);
+  const pcB = new nodeDataChannel.PeerConnection('b', config);
+  const a = new Side(pcA);
+  const b = new Side(pcB);
+  a.other = b;
+  b.other = a;
+
+  const closePeers = (): void => {
+    for (const pc of [pcA, pcB]) {
+      try {
+        pc.close();
+      } catch {
+        // Closing twice is harmless.
+      }
+    }
+  };
+
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const channels = await new Promise<{ a: DataChannel; b: DataChannel }>((resolve, reject) => {
+      let chA: DataChannel | undefined;
+      let chB: DataChannel | undefined;
+      const settle = (): void => {
+        if (chA !== undefined && chB !== undefined) resolve({ a: chA, b: chB });
+      };
+      a.failure = reject;
+      b.failure = reject;
+      timer = setTimeout(
+        () => reject(new Error(`DataChannel did not open within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      pcB.onDataChannel((dc) => {
+        b.safely(() => {
+          // The answerer's channel is announced open; wrap at once so nothing is lost.
+          chB = dc;
+          settle();
+        });
+      });
+      const dc = pcA.createDataChannel(label);
+      dc.onOpen(() => {
+        a.safely(() => {
+          chA = dc;
+          settle();
+        });
+      });
+    });
+    const setupMs = performance.now() - started;
+    const ta = nodeDataChannelTransport(channels.a);
+    const tb = nodeDataChannelTransport(channels.b);
+    return {
+      a: ta,
+      b: tb,
+      channels,
+      peers: { a: pcA, b: pcB },
+      setupMs,
+      close: async () => {
+        ta.close();
+        tb.close();
+        closePeers();
+        // Let libdatachannel's close callbacks reach JavaScript before the next test.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      },
+    };
+  } catch (error) {
+    closePeers();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Releases libdatachannel's threads; call once, after the last connection closed. */
+export function cleanupNodeDataChannel(): void {
+  nodeDataChannel.cleanup();
+}
