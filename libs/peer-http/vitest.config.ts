@@ -1,3 +1,6 @@
 import { peerfetchProject } from '../../vitest.shared.js';
 
-export default peerfetchProject(import.meta.dirname);
+// WebRTC and browser tests (test/webrtc) need a network namespace and run from their own config.
+export default peerfetchProject(import.meta.dirname, {
+  test: { exclude: ['**/node_modules/**', 'test/webrtc/**'] },
+});

@@ -1,2 +1,7 @@
-export const PROTOCOL_VERSION = 1;
-export * from './transports/rtc-data-channel.js';
+// @peerfetch/peer-http: HTTP over a DataChannel (browser-safe entry point). See PROTOCOL.md.
+export type { Transport } from './transport.js';
+export * from './frame.js';
+export * from './errors.js';
+export * from './config.js';
+export { encode, encodeHeaderBlock } from './encode.js';
+export { Decoder, decodeAll, type DecoderOptions } from './decode.js';

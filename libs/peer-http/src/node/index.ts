@@ -1,2 +1,2 @@
-export { PROTOCOL_VERSION } from '../index.js';
-export * from './node-datachannel.js';
+// @peerfetch/peer-http/node: Node-only additions (node-datachannel transport, upstream proxy).
+export * from '../index.js';

@@ -1,0 +1,198 @@
+/**
+ * Pure frame encoder (PROTOCOL.md §2–§5). Validates what it writes: an invalid frame throws
+ * a {@link PeerHttpError} (PROTOCOL_ERROR, or HEADER_TOO_LARGE for a field over 65535 bytes)
+ * instead of producing bytes a conforming peer would reject.
+ */
+import { PeerHttpError, ReasonCode } from './errors.js';
+import {
+  FLAG_RESPONSE,
+  FRAME_HEADER_SIZE,
+  FrameType,
+  HEADER_NAME_RE,
+  HEADER_VALUE_RE,
+  HELLO_MAGIC,
+  HELLO_SIZE,
+  MAX_INT31,
+  TARGET_RE,
+  TOKEN_RE,
+  type Frame,
+  type HeaderList,
+  type HeadersFrame,
+} from './frame.js';
+
+const utf8 = new TextEncoder();
+
+function invalid(message: string, code: number = ReasonCode.PROTOCOL_ERROR): PeerHttpError {
+  return new PeerHttpError(code, message, { scope: 'stream' });
+}
+
+function checkUint(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw invalid(`${name} out of range: ${value}`);
+  }
+}
+
+/** ASCII / ISO-8859-1 string to bytes; every char must be ≤ 0xFF (checked by the caller's regex). */
+function latin1(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+function fieldsSize(headers: HeaderList): number {
+  let size = 2;
+  for (const [name, value] of headers) size += 4 + name.length + value.length;
+  return size;
+}
+
+/** Encodes the payload of a HEADERS frame (the header block, PROTOCOL.md §5.1). */
+export function encodeHeaderBlock(frame: HeadersFrame): Uint8Array {
+  for (const [name, value] of frame.headers) {
+    if (!HEADER_NAME_RE.test(name)) throw invalid(`invalid header name: ${JSON.stringify(name)}`);
+    if (!HEADER_VALUE_RE.test(value)) throw invalid(`invalid value for header ${name}`);
+    if (name.length > 0xffff || value.length > 0xffff) {
+      throw invalid(`header ${name} is longer than 65535 bytes`, ReasonCode.HEADER_TOO_LARGE);
+    }
+  }
+  if (frame.headers.length > 0xffff) {
+    throw invalid('more than 65535 header fields', ReasonCode.HEADER_TOO_LARGE);
+  }
+  let out: Uint8Array;
+  let offset: number;
+  if (frame.kind === 'request') {
+    if (!TOKEN_RE.test(frame.method) || frame.method.length > 255) {
+      throw invalid(`invalid method: ${JSON.stringify(frame.method)}`);
+    }
+    if (!TARGET_RE.test(frame.target)) throw invalid(`invalid request target: ${frame.target}`);
+    if (frame.target.length > 0xffff) {
+      throw invalid('request target is longer than 65535 bytes', ReasonCode.HEADER_TOO_LARGE);
+    }
+    out = new Uint8Array(
+      1 + frame.method.length + 2 + frame.target.length + fieldsSize(frame.headers),
+    );
+    out[0] = frame.method.length;
+    out.set(latin1(frame.method), 1);
+    offset = 1 + frame.method.length;
+    const view = new DataView(out.buffer);
+    view.setUint16(offset, frame.target.length);
+    out.set(latin1(frame.target), offset + 2);
+    offset += 2 + frame.target.length;
+  } else {
+    if (!Number.isInteger(frame.status) || frame.status < 200 || frame.status > 599) {
+      throw invalid(`invalid status: ${frame.status}`);
+    }
+    out = new Uint8Array(2 + fieldsSize(frame.headers));
+    new DataView(out.buffer).setUint16(0, frame.status);
+    offset = 2;
+  }
+  const view = new DataView(out.buffer);
+  view.setUint16(offset, frame.headers.length);
+  offset += 2;
+  for (const [name, value] of frame.headers) {
+    view.setUint16(offset, name.length);
+    out.set(latin1(name), offset + 2);
+    offset += 2 + name.length;
+    view.setUint16(offset, value.length);
+    out.set(latin1(value), offset + 2);
+    offset += 2 + value.length;
+  }
+  return out;
+}
+
+function frameBytes(
+  type: number,
+  flags: number,
+  streamId: number,
+  payload: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
+  const view = new DataView(out.buffer);
+  view.setUint8(0, type);
+  view.setUint8(1, flags);
+  view.setUint32(2, streamId);
+  view.setUint32(6, payload.length);
+  out.set(payload, FRAME_HEADER_SIZE);
+  return out;
+}
+
+function u32(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
+function streamIdOf(frame: { streamId: number }, allowZero = false): number {
+  checkUint('stream id', frame.streamId, MAX_INT31);
+  if (!allowZero && frame.streamId === 0) throw invalid('stream id 0 is not allowed here');
+  return frame.streamId;
+}
+
+function eight(name: string, data: Uint8Array): Uint8Array {
+  if (data.length !== 8) throw invalid(`${name} payload must be 8 bytes`);
+  return data;
+}
+
+/** Encodes one frame: 10-byte header + payload. */
+export function encode(frame: Frame): Uint8Array {
+  switch (frame.type) {
+    case 'HELLO': {
+      const payload = new Uint8Array(HELLO_SIZE);
+      const view = new DataView(payload.buffer);
+      payload.set(HELLO_MAGIC, 0);
+      checkUint('version', frame.version, 0xffff);
+      view.setUint16(4, frame.version);
+      if (frame.tiebreaker.length !== 8) throw invalid('tiebreaker must be 8 bytes');
+      payload.set(frame.tiebreaker, 8);
+      const limits = [
+        frame.maxFrameSize,
+        frame.maxHeaderBytes,
+        frame.maxConcurrentStreams,
+        frame.initialStreamWindow,
+        frame.initialConnectionWindow,
+      ];
+      limits.forEach((value, i) => {
+        checkUint('HELLO limit', value, 0xffffffff);
+        view.setUint32(16 + 4 * i, value);
+      });
+      return frameBytes(FrameType.HELLO, 0, 0, payload);
+    }
+    case 'HEADERS':
+      return frameBytes(
+        FrameType.HEADERS,
+        frame.kind === 'response' ? FLAG_RESPONSE : 0,
+        streamIdOf(frame),
+        encodeHeaderBlock(frame),
+      );
+    case 'DATA':
+      return frameBytes(FrameType.DATA, 0, streamIdOf(frame), frame.data);
+    case 'END':
+      return frameBytes(FrameType.END, 0, streamIdOf(frame), new Uint8Array(0));
+    case 'RESET':
+      checkUint('reason code', frame.code, 0xffffffff);
+      return frameBytes(FrameType.RESET, 0, streamIdOf(frame), u32(frame.code));
+    case 'WINDOW_UPDATE':
+      if (
+        !Number.isInteger(frame.increment) ||
+        frame.increment < 1 ||
+        frame.increment > MAX_INT31
+      ) {
+        throw invalid(`WINDOW_UPDATE increment out of range: ${frame.increment}`);
+      }
+      return frameBytes(FrameType.WINDOW_UPDATE, 0, streamIdOf(frame, true), u32(frame.increment));
+    case 'PING':
+      return frameBytes(FrameType.PING, 0, 0, eight('PING', frame.data));
+    case 'PONG':
+      return frameBytes(FrameType.PONG, 0, 0, eight('PONG', frame.data));
+    case 'GOAWAY': {
+      checkUint('lastStreamId', frame.lastStreamId, MAX_INT31);
+      checkUint('reason code', frame.code, 0xffffffff);
+      const message = utf8.encode(frame.message);
+      const payload = new Uint8Array(8 + message.length);
+      const view = new DataView(payload.buffer);
+      view.setUint32(0, frame.lastStreamId);
+      view.setUint32(4, frame.code);
+      payload.set(message, 8);
+      return frameBytes(FrameType.GOAWAY, 0, 0, payload);
+    }
+  }
+}
