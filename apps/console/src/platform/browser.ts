@@ -1,0 +1,80 @@
+import type { KeyValueStorage, MediaQuery, Platform, SocketLike } from './types.js';
+
+export interface BrowserPlatformOptions {
+  /** Registrar base URL; defaults to the page's origin (console served by the registrar). */
+  registrarUrl?: string;
+}
+
+/** Storage that degrades to memory when localStorage is unavailable (private mode, quota). */
+function browserStorage(): KeyValueStorage {
+  const memory = new Map<string, string>();
+  const ls = (() => {
+    try {
+      return window.localStorage;
+    } catch {
+      return null;
+    }
+  })();
+  return {
+    get(key) {
+      try {
+        return ls ? ls.getItem(key) : (memory.get(key) ?? null);
+      } catch {
+        return memory.get(key) ?? null;
+      }
+    },
+    set(key, value) {
+      memory.set(key, value);
+      try {
+        ls?.setItem(key, value);
+      } catch {
+        // Quota or privacy mode: the in-memory copy still serves this tab.
+      }
+    },
+    remove(key) {
+      memory.delete(key);
+      try {
+        ls?.removeItem(key);
+      } catch {
+        // ignore
+      }
+    },
+  };
+}
+
+function browserMedia(query: string): MediaQuery {
+  const mql = window.matchMedia(query);
+  return {
+    get matches() {
+      return mql.matches;
+    },
+    subscribe(listener) {
+      const handler = (e: MediaQueryListEvent) => listener(e.matches);
+      mql.addEventListener('change', handler);
+      return () => mql.removeEventListener('change', handler);
+    },
+  };
+}
+
+export function createBrowserPlatform(options: BrowserPlatformOptions = {}): Platform {
+  const baseUrl = (options.registrarUrl ?? window.location.origin).replace(/\/+$/, '');
+  return {
+    storage: browserStorage(),
+    http: {
+      baseUrl,
+      request: (path, init) =>
+        window.fetch(`${baseUrl}${path}`, { credentials: 'include', ...init }),
+    },
+    createWebSocket(path): SocketLike {
+      const url = new URL(path, `${baseUrl}/`);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      return new window.WebSocket(url);
+    },
+    clipboard: {
+      writeText: (text) => window.navigator.clipboard.writeText(text),
+    },
+    media: browserMedia,
+    createPeerConnection: (config) => new window.RTCPeerConnection(config),
+    now: () => Date.now(),
+  };
+}

@@ -1,0 +1,57 @@
+// The platform seam: everything the console needs from its host (browser today; a test
+// double in unit tests; a native shell later) goes through these interfaces. Code outside
+// src/platform/ must not touch localStorage, fetch, WebSocket, RTCPeerConnection,
+// navigator or matchMedia directly (lint-enforced in apps/console/eslint.config.mjs).
+
+/** Synchronous string key/value storage (localStorage in a browser). */
+export interface KeyValueStorage {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  remove(key: string): void;
+}
+
+/** HTTP to the registrar. `path` is absolute on the registrar (`/api/...`). */
+export interface RegistrarHttp {
+  /** The registrar's base URL as seen by devices (used in enrollment commands). */
+  readonly baseUrl: string;
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** The subset of the WebSocket API the console relies on. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(
+    type: 'open' | 'close' | 'error' | 'message',
+    listener: (event: Event) => void,
+  ): void;
+  removeEventListener(
+    type: 'open' | 'close' | 'error' | 'message',
+    listener: (event: Event) => void,
+  ): void;
+}
+
+export interface Clipboard {
+  writeText(text: string): Promise<void>;
+}
+
+/** A live boolean media query (`(prefers-color-scheme: dark)`, `(max-width: 639px)`). */
+export interface MediaQuery {
+  readonly matches: boolean;
+  /** Calls `listener` on every change; returns an unsubscribe function. */
+  subscribe(listener: (matches: boolean) => void): () => void;
+}
+
+export interface Platform {
+  readonly storage: KeyValueStorage;
+  readonly http: RegistrarHttp;
+  /** Opens a WebSocket to a registrar path (`/api/...`), resolved against its base URL. */
+  createWebSocket(path: string): SocketLike;
+  readonly clipboard: Clipboard;
+  media(query: string): MediaQuery;
+  /** Direct device sessions (not used yet: arrives with the device-session feature). */
+  createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
+  /** Milliseconds since the epoch. */
+  now(): number;
+}

@@ -1,0 +1,67 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { useTask } from '../composables/useTask.js';
+import type { AuditEvent, AuditQuery } from '../services/api-types.js';
+import { useServices } from '../services/container.js';
+import { useAuthStore } from './auth.js';
+
+export type AuditFilters = Pick<AuditQuery, 'action' | 'actorId' | 'deviceId' | 'from' | 'to'>;
+
+export const AUDIT_PAGE_SIZE = 20;
+
+export const useAuditStore = defineStore('audit', () => {
+  const { api } = useServices();
+  const auth = useAuthStore();
+  const filters = ref<AuditFilters>({});
+  const items = ref<AuditEvent[]>([]);
+  /** Cursor of each page seen so far; index = page number (0-based). */
+  const cursors = ref<(string | undefined)[]>([undefined]);
+  const page = ref(0);
+  const nextCursor = ref<string | null>(null);
+  const task = useTask();
+
+  const hasNext = computed(() => nextCursor.value !== null);
+  const hasPrev = computed(() => page.value > 0);
+
+  async function fetchPage(index: number): Promise<void> {
+    const org = auth.orgId;
+    if (!org) return;
+    const cursor = cursors.value[index];
+    const query: AuditQuery = { ...filters.value, limit: AUDIT_PAGE_SIZE };
+    if (cursor !== undefined) query.cursor = cursor;
+    const result = await task.run(() => api.queryAudit(org, query));
+    if (!result) return;
+    items.value = result.items;
+    nextCursor.value = result.nextCursor;
+    page.value = index;
+    cursors.value = cursors.value.slice(0, index + 1);
+    if (result.nextCursor !== null) cursors.value.push(result.nextCursor);
+  }
+
+  /** Applies new filters and goes back to the first page. */
+  function search(next: AuditFilters = filters.value): Promise<void> {
+    const clean: AuditFilters = {};
+    for (const [k, v] of Object.entries(next) as [keyof AuditFilters, unknown][]) {
+      if (v !== undefined && v !== '' && v !== null) (clean as Record<string, unknown>)[k] = v;
+    }
+    filters.value = clean;
+    cursors.value = [undefined];
+    return fetchPage(0);
+  }
+
+  const nextPage = () => (hasNext.value ? fetchPage(page.value + 1) : Promise.resolve());
+  const prevPage = () => (hasPrev.value ? fetchPage(page.value - 1) : Promise.resolve());
+
+  return {
+    filters,
+    items,
+    page,
+    hasNext,
+    hasPrev,
+    loading: task.loading,
+    error: task.error,
+    search,
+    nextPage,
+    prevPage,
+  };
+});

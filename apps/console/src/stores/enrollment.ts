@@ -1,0 +1,115 @@
+import { defineStore } from 'pinia';
+import QRCode from 'qrcode';
+import { computed, ref } from 'vue';
+import { useTask } from '../composables/useTask.js';
+import type { ClaimCode, CreatedClaimCode } from '../services/api-types.js';
+import { useServices } from '../services/container.js';
+import { enrollCommands, enrollUri } from '../services/enroll-commands.js';
+import { useAuthStore } from './auth.js';
+import { normalizeTag } from './fleet.js';
+
+export const EXPIRY_CHOICES = [
+  { label: '15 minutes', seconds: 15 * 60 },
+  { label: '1 hour', seconds: 3600 },
+  { label: '24 hours', seconds: 86_400 },
+  { label: '7 days', seconds: 7 * 86_400 },
+] as const;
+
+export interface EnrollForm {
+  expiresInSeconds: number;
+  /** Comma- or space-separated. */
+  tags: string;
+  name: string;
+}
+
+export function parseTags(raw: string): string[] {
+  return [
+    ...new Set(
+      raw
+        .split(/[\s,]+/)
+        .map(normalizeTag)
+        .filter(Boolean),
+    ),
+  ];
+}
+
+export const useEnrollmentStore = defineStore('enrollment', () => {
+  const { api, platform } = useServices();
+  const auth = useAuthStore();
+  const codes = ref<ClaimCode[]>([]);
+  const list = useTask();
+  const creating = useTask();
+  /** The code just created. Shown once: cleared by `dismiss()`, never stored. */
+  const revealed = ref<CreatedClaimCode | null>(null);
+  const qrSvg = ref<string | null>(null);
+
+  const commands = computed(() =>
+    revealed.value ? enrollCommands(platform.http.baseUrl, revealed.value.code) : null,
+  );
+
+  /** Codes that can still be used, soonest expiry first. */
+  const active = computed(() =>
+    codes.value
+      .filter((c) => c.usedAt === null && c.revokedAt === null && c.expiresAt > platform.now())
+      .sort((a, b) => a.expiresAt - b.expiresAt),
+  );
+
+  async function load(): Promise<void> {
+    const org = auth.orgId;
+    if (!org) return;
+    const result = await list.run(() => api.listClaimCodes(org));
+    if (result) codes.value = result;
+  }
+
+  async function create(form: EnrollForm): Promise<CreatedClaimCode | undefined> {
+    const org = auth.orgId;
+    if (!org) return undefined;
+    const name = form.name.trim();
+    const created = await creating.run(() =>
+      api.createClaimCode(org, {
+        expiresInSeconds: form.expiresInSeconds,
+        tags: parseTags(form.tags),
+        ...(name ? { name } : {}),
+      }),
+    );
+    if (!created) return undefined;
+    revealed.value = created;
+    const { code: _secret, ...listed } = created;
+    codes.value = [...codes.value, listed];
+    qrSvg.value = await QRCode.toString(enrollUri(platform.http.baseUrl, created.code), {
+      type: 'svg',
+      errorCorrectionLevel: 'M',
+      margin: 1,
+    });
+    return created;
+  }
+
+  function dismiss() {
+    revealed.value = null;
+    qrSvg.value = null;
+  }
+
+  async function revoke(id: string): Promise<void> {
+    const org = auth.orgId;
+    if (!org) return;
+    await api.revokeClaimCode(org, id);
+    codes.value = codes.value.map((c) => (c.id === id ? { ...c, revokedAt: platform.now() } : c));
+    if (revealed.value?.id === id) dismiss();
+  }
+
+  return {
+    codes,
+    active,
+    loading: list.loading,
+    error: list.error,
+    creating: creating.loading,
+    createError: creating.error,
+    revealed,
+    qrSvg,
+    commands,
+    load,
+    create,
+    dismiss,
+    revoke,
+  };
+});
