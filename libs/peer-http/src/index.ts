@@ -5,3 +5,4 @@ export * from './errors.js';
 export * from './config.js';
 export { encode, encodeHeaderBlock } from './encode.js';
 export { Decoder, decodeAll, type DecoderOptions } from './decode.js';
+export * from './transports/rtc-data-channel.js';

@@ -30,6 +30,23 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Extra PeerConnection settings (e.g. `maxMessageSize`) for both sides. */
   rtc?: Partial<nodeDataChannel.RtcConfig>;
+  /**
+   * DTLS role the offer declares. libdatachannel offers `actpass` and its answer picks
+   * `active`: the answerer sends the first DTLS flight, often before the offerer is ready to
+   * receive it, and the handshake then waits for the 1 s retransmission (libdatachannel PR
+   * #1554). Declaring `active` in the offer makes the offerer the DTLS client instead, which
+   * all but removes that stall (see docs/performance.md). Default `'active'`; `'actpass'`
+   * leaves the offer untouched.
+   */
+  offerSetup?: SetupRole;
+}
+
+export type SetupRole = 'active' | 'passive' | 'actpass';
+
+/** Rewrites `a=setup:actpass` in an offer to force the DTLS role. */
+export function forceOfferSetup(sdp: string, role: SetupRole): string {
+  if (role === 'actpass') return sdp;
+  return sdp.replace(/^a=setup:actpass(\r?)$/gm, `a=setup:${role}$1`);
 }
 
 /**
@@ -42,9 +59,17 @@ class Side {
   other!: Side;
   failure: ((error: Error) => void) | undefined;
 
-  constructor(readonly pc: PeerConnection) {
+  constructor(
+    readonly pc: PeerConnection,
+    offerSetup: SetupRole = 'actpass',
+  ) {
     pc.onLocalDescription((sdp, type) => {
-      this.safely(() => this.other.remoteDescription(sdp, type));
+      this.safely(() =>
+        this.other.remoteDescription(
+          type === 'offer' ? forceOfferSetup(sdp, offerSetup) : sdp,
+          type,
+        ),
+      );
     });
     pc.onLocalCandidate((candidate, mid) => {
       this.safely(() => this.other.remoteCandidate(candidate, mid));
@@ -79,7 +104,7 @@ export async function connectNodePair(options: ConnectOptions = {}): Promise<Nod
   const config = loopbackRtcConfig(options.rtc);
   const pcA = new nodeDataChannel.PeerConnection('a', config);
   const pcB = new nodeDataChannel.PeerConnection('b', config);
-  const a = new Side(pcA);
+  const a = new Side(pcA, options.offerSetup ?? 'active');
   const b = new Side(pcB);
   a.other = b;
   b.other = a;
