@@ -1,3 +1,8 @@
+import { configDefaults } from 'vitest/config';
 import { peerfetchProject } from '../../vitest.shared.js';
 
-export default peerfetchProject(import.meta.dirname);
+// Unit and in-memory tests. WebRTC and Chromium tests (test/webrtc/) need the loopback-only
+// network namespace and run from vitest.webrtc.config.ts.
+export default peerfetchProject(import.meta.dirname, {
+  test: { exclude: [...configDefaults.exclude, 'test/webrtc/**'] },
+});
