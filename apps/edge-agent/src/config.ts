@@ -119,7 +119,10 @@ export const agentConfigSchema = z
     dataDir: absPath.default('/data'),
     clipsDir: absPath.default('/clips'),
     upstreamOrigins: originList.default([]),
-    /** Origin that requests addressed to the device itself (`DEVICE_ORIGIN`) go to. */
+    /**
+     * Where proxied requests go when they do not name an upstream (`x-peerfetch-upstream`).
+     * Defaults to the only allow-listed origin when there is exactly one.
+     */
     defaultUpstream: origin.optional(),
     maxSessions: z.coerce.number().int().min(1).max(1024).default(8),
     idleTimeoutS: z.coerce.number().int().min(5).max(86_400).default(300),
