@@ -98,46 +98,42 @@ export class ChromiumHarness {
     }
   }
 
-  /** Connects the page (offerer) to a new node-datachannel PeerConnection (answerer). */
+  /**
+   * Has the page offer a DataChannel to any answerer. `toAnswerer` receives the page's offer
+   * and candidates; the answerer's answer and candidates go back through `fromAnswerer`.
+   * Resolves with the page's setup time (its createDataChannel → open, ms).
+   */
+  offer(
+    toAnswerer: (message: SignalMessage) => void,
+    label = 'peer-http',
+  ): { fromAnswerer(message: SignalMessage): Promise<void>; open: Promise<number> } {
+    this.onSignal.current = toAnswerer;
+    const open = this.page
+      .evaluate((l) => window.pf.connect(l), label)
+      .finally(() => {
+        this.onSignal.current = undefined;
+      });
+    return {
+      fromAnswerer: (message) => this.page.evaluate((m) => window.pf.remote(m), message),
+      open,
+    };
+  }
+
+  /** Connects the page (offerer) to a new node-datachannel PeerConnection (answerer) here. */
   async connect(label = 'peer-http', timeoutMs = 15_000): Promise<BrowserConnection> {
     const pc = new nodeDataChannel.PeerConnection('node', loopbackRtcConfig());
-    const page = this.page;
-    let remoteSet = false;
-    const pending: { candidate: string; mid: string }[] = [];
     let failed: ((error: Error) => void) | undefined;
-    const safely = (fn: () => void): void => {
-      try {
-        fn();
-      } catch (error) {
-        failed?.(error instanceof Error ? error : new Error(String(error)));
-      }
+    const fail = (error: unknown): void => {
+      failed?.(error instanceof Error ? error : new Error(String(error)));
     };
-    const toPage = (message: SignalMessage): void => {
-      page
-        .evaluate((m) => window.pf.remote(m), message)
-        .catch((error: unknown) => {
-          failed?.(error instanceof Error ? error : new Error(String(error)));
-        });
-    };
-    pc.onLocalDescription((sdp, type) => {
-      safely(() => toPage({ type: type === 'answer' ? 'answer' : 'offer', sdp }));
-    });
-    pc.onLocalCandidate((candidate, mid) => {
-      safely(() => toPage({ type: 'candidate', candidate, mid }));
-    });
-    this.onSignal.current = (message) => {
-      safely(() => {
-        if (message.type === 'offer') {
-          pc.setRemoteDescription(message.sdp ?? '', 'offer');
-          remoteSet = true;
-          for (const c of pending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
-        } else if (message.type === 'candidate' && message.candidate) {
-          const c = { candidate: message.candidate, mid: message.mid ?? '0' };
-          if (remoteSet) pc.addRemoteCandidate(c.candidate, c.mid);
-          else pending.push(c);
-        }
-      });
-    };
+    const answerer = new Answerer(
+      pc,
+      (message) => {
+        signaling.fromAnswerer(message).catch(fail);
+      },
+      fail,
+    );
+    const signaling = this.offer((message) => answerer.receive(message), label);
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -147,12 +143,15 @@ export class ChromiumHarness {
           () => reject(new Error(`Chromium DataChannel did not open within ${timeoutMs} ms`)),
           timeoutMs,
         );
-        pc.onDataChannel((dc) => safely(() => resolve(dc)));
+        pc.onDataChannel((dc) => {
+          try {
+            resolve(dc);
+          } catch {
+            // resolve() does not throw; the catch only keeps node-datachannel safe.
+          }
+        });
       });
-      const [channel] = await Promise.all([
-        channelOpen,
-        page.evaluate((l) => window.pf.connect(l), label),
-      ]);
+      const [channel] = await Promise.all([channelOpen, signaling.open]);
       const setupMs = performance.now() - started;
       const node = nodeDataChannelTransport(channel);
       return {
@@ -175,12 +174,56 @@ export class ChromiumHarness {
       throw error;
     } finally {
       clearTimeout(timer);
-      this.onSignal.current = undefined;
     }
   }
 
   async close(): Promise<void> {
     await this.browser.close();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * The answering side's signaling for a node-datachannel PeerConnection: applies the
+ * offer, queues candidates until it is applied, and forwards the answer and local
+ * candidates. Every node-datachannel callback catches (a throw would abort the process).
+ */
+export class Answerer {
+  private remoteSet = false;
+  private readonly pending: { candidate: string; mid: string }[] = [];
+
+  constructor(
+    private readonly pc: PeerConnection,
+    send: (message: SignalMessage) => void,
+    private readonly fail: (error: unknown) => void,
+  ) {
+    pc.onLocalDescription((sdp, type) => {
+      this.safely(() => send({ type: type === 'answer' ? 'answer' : 'offer', sdp }));
+    });
+    pc.onLocalCandidate((candidate, mid) => {
+      this.safely(() => send({ type: 'candidate', candidate, mid }));
+    });
+  }
+
+  receive(message: SignalMessage): void {
+    this.safely(() => {
+      if (message.type === 'offer') {
+        this.pc.setRemoteDescription(message.sdp ?? '', 'offer');
+        this.remoteSet = true;
+        for (const c of this.pending.splice(0)) this.pc.addRemoteCandidate(c.candidate, c.mid);
+      } else if (message.type === 'candidate' && message.candidate) {
+        const c = { candidate: message.candidate, mid: message.mid ?? '0' };
+        if (this.remoteSet) this.pc.addRemoteCandidate(c.candidate, c.mid);
+        else this.pending.push(c);
+      }
+    });
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 }

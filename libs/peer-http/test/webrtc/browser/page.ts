@@ -15,8 +15,11 @@ export interface SignalMessage {
 export interface PageApi {
   peerHttp: typeof peerHttp;
   sha256: typeof sha256;
-  /** Creates a PeerConnection and DataChannel, sends the offer via `pfSignalToNode`. */
-  connect(label: string): Promise<void>;
+  /**
+   * Creates a PeerConnection and DataChannel, sends the offer via `pfSignalToNode`, and
+   * resolves once the channel is open with the setup time (createDataChannel → open, ms).
+   */
+  connect(label: string): Promise<number>;
   /** Node → page signaling. */
   remote(message: SignalMessage): Promise<void>;
   transport(): Transport;
@@ -26,6 +29,8 @@ export interface PageApi {
   /** Tears the PeerConnection down. */
   hangUp(): void;
   hex(bytes: Uint8Array): string;
+  /** Scratch space for tests and benches (clients, servers, counters). */
+  state: Record<string, unknown>;
 }
 
 declare global {
@@ -44,6 +49,7 @@ window.pf = {
   peerHttp,
   sha256,
   async connect(label) {
+    const started = performance.now();
     pc = new RTCPeerConnection({ iceServers: [] });
     const connection = pc;
     connection.onicecandidate = (event) => {
@@ -64,9 +70,11 @@ window.pf = {
     await connection.setLocalDescription(offer);
     await window.pfSignalToNode({ type: 'offer', sdp: connection.localDescription?.sdp ?? '' });
     await opened;
+    const setupMs = performance.now() - started;
     transport = peerHttp.rtcDataChannelTransport(channel, {
       maxMessageSize: connection.sctp?.maxMessageSize,
     });
+    return setupMs;
   },
   async remote(message) {
     if (pc === undefined) throw new Error('not connected');
@@ -97,4 +105,5 @@ window.pf = {
   hex(bytes) {
     return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   },
+  state: {},
 };
