@@ -6,14 +6,14 @@
 //   /_agent/<other>                 404 JSON (reserved prefix: never proxied)
 //   anything else                   allow-listed reverse proxy (http/proxy.ts)
 //
-// Authorization comes first, from the verified session (the grant): see http/roles.ts
-// (viewer: GET/HEAD only; operator/admin: every method; the grant's route prefixes when it
-// carries them; admin everywhere). Every request is audited when its
+// Authorization comes first, from the verified session (the grant), with the shared rules
+// of @peerfetch/crypto: `canPerform` (viewer: GET/HEAD only; operator/admin: every
+// method) and, when the grant carries route prefixes, `authorize` (admin: any route). Every request is audited when its
 // response body ends (bytes actually sent) or is cancelled.
+import { type Role, authorize, canPerform } from '@peerfetch/crypto';
 import type { AuditEventInput } from '../audit/audit-log.js';
 import { errorResponse, jsonResponse } from './json.js';
 import type { ProxyHandler } from './proxy.js';
-import { type Role, authorize } from './roles.js';
 
 export const RESERVED_PREFIX = '/_agent';
 
@@ -93,7 +93,11 @@ export function createAgentRouter(options: AgentRouterOptions) {
   const now = options.now ?? Date.now;
 
   async function route(request: Request, ctx: SessionContext, path: string): Promise<Response> {
-    if (!authorize({ role: ctx.role, routes: ctx.routes }, request.method, path)) {
+    const allowed =
+      ctx.routes !== undefined
+        ? authorize({ role: ctx.role, routes: ctx.routes }, request.method, path)
+        : canPerform(ctx.role, request.method);
+    if (!allowed) {
       return errorResponse(403, 'FORBIDDEN', `role ${ctx.role} may not ${request.method} ${path}`);
     }
     if (path === RESERVED_PREFIX || path.startsWith(`${RESERVED_PREFIX}/`)) {
