@@ -148,4 +148,67 @@ describe('Chromium console ↔ node-datachannel device', () => {
     expect(deviceResult).toMatchObject({ grant: { sub: 'bob', role: 'operator' } });
     onSignal.current = undefined;
   });
+  it('a relay substituting its own peer between Chromium and the device → FINGERPRINT_MISMATCH on both ends', async () => {
+    const registrar = generateKeyPair();
+    const device = generateKeyPair();
+    const deviceId = crypto.randomUUID();
+    const sessionKey = fromBase64url(await page.evaluate(() => window.pfc.newSessionKey()), 32);
+    const grant = await signGrant(
+      { issuer: 'registrar', userId: 'bob', deviceId, orgId: 'org', role: 'viewer', sessionKey },
+      registrar,
+    );
+    // The relay answers the browser's offer itself (mc) and makes its own offer (md) to the device.
+    const pcMc = newPeer('mitm-facing-console');
+    const pcMd = newPeer('mitm-facing-device');
+    const pcD = newPeer('device');
+    peers.push(pcMc, pcMd, pcD);
+    const mc = new Endpoint(pcMc, (signal) => {
+      page.evaluate((s) => window.pfc.remote(s), signal).catch(() => undefined);
+    });
+    onSignal.current = (signal) => mc.receive(signal);
+    const md: Endpoint = new Endpoint(pcMd, (s) => d.receive(s));
+    const d: Endpoint = new Endpoint(pcD, (s) => md.receive(s));
+    const chanMcReady = incomingChannel(pcMc).then((dc) => ({ dc, chan: channelOf(dc) }));
+    const incomingD = incomingChannel(pcD);
+    const dcMd = pcMd.createDataChannel('peerfetch');
+    const chanMd = channelOf(dcMd);
+
+    const consoleSide = page.evaluate(([id, g]) => window.pfc.connect(id, g), [
+      deviceId,
+      grant,
+    ] as const);
+    const [{ dc: dcMc, chan: chanMc }, dcD] = await Promise.all([
+      chanMcReady,
+      incomingD,
+      whenOpen(dcMd),
+    ]);
+    await Promise.all([whenOpen(dcMc), whenOpen(dcD)]);
+    const chanD = channelOf(dcD);
+    let relayed = 0;
+    chanMc.onMessage((m) => {
+      relayed++;
+      chanMd.send(m);
+    });
+    chanMd.onMessage((m) => {
+      relayed++;
+      chanMc.send(m);
+    });
+    const deviceResult = await deviceHandshake(chanD, {
+      deviceId,
+      deviceKey: createSigner(device),
+      registrarKey: registrar.publicKey,
+      localFingerprint: parseSdpFingerprint(d.localSdp()),
+      remoteFingerprint: parseSdpFingerprint(d.remoteSdp ?? ''),
+    }).then(
+      () => 'SUCCEEDED',
+      (error: HandshakeError) => error.code,
+    );
+    const consoleResult = await consoleSide;
+    expect(relayed).toBeGreaterThan(0);
+    expect(deviceResult).toBe('FINGERPRINT_MISMATCH');
+    expect(consoleResult.ok).toBe(false);
+    expect(consoleResult.code).toBe('FINGERPRINT_MISMATCH');
+    expect(consoleResult.message).toContain('possible man-in-the-middle');
+    onSignal.current = undefined;
+  });
 });
