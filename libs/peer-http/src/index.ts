@@ -5,4 +5,21 @@ export * from './errors.js';
 export * from './config.js';
 export { encode, encodeHeaderBlock } from './encode.js';
 export { Decoder, decodeAll, type DecoderOptions } from './decode.js';
-export * from './transports/rtc-data-channel.js';
+export { Stream, networkError, type StreamState } from './stream.js';
+export { Muxer, type IncomingStream } from './muxer.js';
+export {
+  createPeerHttp,
+  createPeerFetch,
+  servePeerHttp,
+  HOP_BY_HOP,
+  type PeerBody,
+  type PeerFetchInit,
+  type PeerHttpHandler,
+  type PeerHttpOptions,
+  type PeerHttpSession,
+} from './session.js';
+export {
+  createMemoryTransportPair,
+  type MemoryTransport,
+  type MemoryTransportOptions,
+} from './transports/memory.js';

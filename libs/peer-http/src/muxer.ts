@@ -1,0 +1,575 @@
+/**
+ * The connection: HELLO exchange, frame dispatch, stream table, connection-level flow
+ * control, channel back-pressure, PING/keepalive/idle timeout and GOAWAY (PROTOCOL.md).
+ * It knows nothing about fetch; `session.ts` builds requests and responses on top.
+ */
+import type { PeerHttpConfig } from './config.js';
+import { Decoder } from './decode.js';
+import { encode } from './encode.js';
+import { PeerHttpError, ReasonCode, reasonName } from './errors.js';
+import {
+  FRAME_HEADER_SIZE,
+  MAX_INT31,
+  PROTOCOL_VERSION,
+  type DecodedFrame,
+  type Frame,
+  type HelloFrame,
+  type RejectedHeadersFrame,
+  type RequestHeadersFrame,
+} from './frame.js';
+import { Stream, type StreamHost } from './stream.js';
+import type { Transport } from './transport.js';
+
+/** An incoming stream: its request HEADERS, or why its header block was rejected. */
+export type IncomingStream =
+  | { stream: Stream; request: RequestHeadersFrame; rejected?: undefined }
+  | { stream: Stream; request?: undefined; rejected: RejectedHeadersFrame };
+
+type Timer = ReturnType<typeof setTimeout>;
+
+function unref(timer: Timer): Timer {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
+
+const hex = (bytes: Uint8Array): string =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+export class Muxer implements StreamHost {
+  /** The peer's HELLO, once received. */
+  peer: HelloFrame | undefined;
+  /** Set when the connection failed or closed. */
+  closeError: PeerHttpError | undefined;
+  readonly ready: Promise<HelloFrame>;
+  readonly closed: Promise<void>;
+  /** Last measured round-trip time in ms (from PING/PONG), or undefined. */
+  rtt: number | undefined;
+  /** Called for each stream the peer opens. */
+  onStream: ((incoming: IncomingStream) => void) | undefined;
+
+  private readonly decoder: Decoder;
+  private readonly hello: HelloFrame;
+  private readonly streams = new Map<number, Stream>();
+  private readonly sendRotation = new Set<Stream>();
+  private nextLocalId = 0;
+  private lastRemoteId = 0;
+  private localOpen = 0;
+  private remoteOpen = 0;
+  private readonly slotWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  private connSendWindow = 0;
+  private connRecvWindow: number;
+  private connUnacknowledged = 0;
+  private goAwaySent = false;
+  private goAwayReceived: { lastStreamId: number; code: number; message: string } | undefined;
+  private readonly pings = new Map<
+    string,
+    { sentAt: number; resolve: (rtt: number) => void; reject: (e: unknown) => void }
+  >();
+  private lastReceived = Date.now();
+  private timer: Timer | undefined;
+  private flushing = false;
+  private waitingForLow = false;
+  private resolveReady!: (hello: HelloFrame) => void;
+  private rejectReady!: (error: unknown) => void;
+  private resolveClosed!: () => void;
+  private isClosed = false;
+
+  constructor(
+    readonly transport: Transport,
+    readonly config: PeerHttpConfig,
+  ) {
+    const maxFrameSize = Math.max(
+      16384,
+      Math.min(config.maxFrameSize, transport.maxMessageSize - FRAME_HEADER_SIZE),
+    );
+    this.hello = {
+      type: 'HELLO',
+      version: PROTOCOL_VERSION,
+      tiebreaker: crypto.getRandomValues(new Uint8Array(8)),
+      maxFrameSize,
+      maxHeaderBytes: Math.min(config.maxHeaderBytes, maxFrameSize),
+      maxConcurrentStreams: config.maxConcurrentStreams,
+      initialStreamWindow: config.initialStreamWindow,
+      initialConnectionWindow: config.initialConnectionWindow,
+    };
+    this.connRecvWindow = config.initialConnectionWindow;
+    this.decoder = new Decoder({ maxFrameSize, maxHeaderBytes: this.hello.maxHeaderBytes });
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => undefined);
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+
+    transport.bufferedAmountLowThreshold = config.sendLowWaterMark;
+    transport.onBufferedAmountLow(() => this.guard(() => this.onLow()));
+    transport.onClose((error) => this.guard(() => this.onTransportClose(error)));
+    transport.onMessage((message) => this.guard(() => this.onMessage(message)));
+    this.sendFrame(this.hello);
+    this.armTimer();
+  }
+
+  /** Limits this side advertised. */
+  get localHello(): HelloFrame {
+    return this.hello;
+  }
+
+  /** Whether new streams can still be opened. */
+  get acceptingStreams(): boolean {
+    return !this.isClosed && !this.goAwaySent && !this.goAwayReceived;
+  }
+
+  // ----- opening streams -----
+
+  /** Waits for the peer's HELLO and a free concurrency slot, then opens a stream. */
+  async openStream(): Promise<Stream> {
+    const peer = await this.ready;
+    while (this.localOpen >= peer.maxConcurrentStreams) {
+      this.checkCanOpen();
+      await new Promise<void>((resolve, reject) => this.slotWaiters.push({ resolve, reject }));
+    }
+    this.checkCanOpen();
+    if (this.nextLocalId > MAX_INT31) {
+      this.goAway(ReasonCode.NO_ERROR, 'stream ids exhausted');
+      this.checkCanOpen();
+    }
+    const id = this.nextLocalId;
+    this.nextLocalId += 2;
+    const stream = this.newStream(id, true);
+    this.localOpen++;
+    return stream;
+  }
+
+  private checkCanOpen(): void {
+    if (this.closeError) throw this.closeError;
+    if (this.isClosed) throw new PeerHttpError(ReasonCode.CONNECTION_CLOSED, 'connection closed');
+    if (this.goAwayReceived) {
+      throw new PeerHttpError(
+        ReasonCode.REFUSED_STREAM,
+        `the peer is going away (${reasonName(this.goAwayReceived.code)}${this.goAwayReceived.message ? `: ${this.goAwayReceived.message}` : ''})`,
+        { scope: 'stream' },
+      );
+    }
+    if (this.goAwaySent)
+      throw new PeerHttpError(ReasonCode.REFUSED_STREAM, 'this session is closing', {
+        scope: 'stream',
+      });
+  }
+
+  private newStream(id: number, local: boolean): Stream {
+    const peer = this.peer!;
+    const stream = new Stream(
+      id,
+      local,
+      this,
+      peer.initialStreamWindow,
+      this.hello.initialStreamWindow,
+      Math.max(1, Math.floor(this.hello.initialStreamWindow / 2)),
+    );
+    this.streams.set(id, stream);
+    return stream;
+  }
+
+  // ----- StreamHost -----
+
+  sendFrame(frame: Frame): void {
+    if (this.isClosed || !this.transport.isOpen) return;
+    try {
+      this.transport.send(encode(frame));
+    } catch (error) {
+      // the channel is going away; onClose reports it
+      if (!this.transport.isOpen) return;
+      throw error;
+    }
+  }
+
+  schedule(stream: Stream): void {
+    this.sendRotation.add(stream);
+    this.flush();
+  }
+
+  consumed(_stream: Stream | undefined, bytes: number): void {
+    this.connUnacknowledged += bytes;
+    if (
+      this.connUnacknowledged >= Math.max(1, Math.floor(this.hello.initialConnectionWindow / 2))
+    ) {
+      const increment = this.connUnacknowledged;
+      this.connUnacknowledged = 0;
+      this.connRecvWindow += increment;
+      this.sendFrame({ type: 'WINDOW_UPDATE', streamId: 0, increment });
+    }
+  }
+
+  released(stream: Stream): void {
+    if (this.streams.get(stream.id) !== stream) return;
+    this.streams.delete(stream.id);
+    this.sendRotation.delete(stream);
+    if (stream.local) {
+      this.localOpen--;
+      this.slotWaiters.shift()?.resolve();
+    } else {
+      this.remoteOpen--;
+    }
+  }
+
+  // ----- sending DATA -----
+
+  private get dataChunkSize(): number {
+    return Math.min(
+      this.peer?.maxFrameSize ?? 16384,
+      this.transport.maxMessageSize - FRAME_HEADER_SIZE,
+    );
+  }
+
+  /** Sends queued DATA/END round-robin while windows and the channel's buffer allow. */
+  private flush(): void {
+    if (this.flushing || this.isClosed || !this.peer) return;
+    this.flushing = true;
+    try {
+      while (this.sendRotation.size > 0) {
+        if (this.transport.bufferedAmount > this.config.sendHighWaterMark) {
+          this.waitingForLow = true;
+          return;
+        }
+        const stream = this.sendRotation.values().next().value!;
+        this.sendRotation.delete(stream);
+        const item = stream.outbound[0];
+        if (!item) {
+          if (stream.endQueued && !stream.localEnded && !stream.error) {
+            this.sendFrame({ type: 'END', streamId: stream.id });
+            stream.endSent();
+          }
+          continue;
+        }
+        const remaining = item.data.length - item.offset;
+        const n = Math.min(remaining, stream.sendWindow, this.connSendWindow, this.dataChunkSize);
+        if (n <= 0) {
+          if (stream.sendWindow > 0) {
+            // the connection window is empty: everybody waits for a connection WINDOW_UPDATE
+            this.sendRotation.add(stream);
+            return;
+          }
+          continue; // this stream waits for its own WINDOW_UPDATE
+        }
+        const data = item.data.subarray(item.offset, item.offset + n);
+        stream.sendWindow -= n;
+        this.connSendWindow -= n;
+        item.offset += n;
+        this.sendFrame({ type: 'DATA', streamId: stream.id, data });
+        if (item.offset === item.data.length) {
+          stream.outbound.shift();
+          item.resolve();
+        }
+        if (stream.hasOutbound) this.sendRotation.add(stream);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private onLow(): void {
+    if (!this.waitingForLow) return;
+    this.waitingForLow = false;
+    this.flush();
+  }
+
+  // ----- receiving -----
+
+  /** Runs a transport callback; nothing may escape into the channel. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      const failure =
+        error instanceof PeerHttpError && error.scope === 'connection'
+          ? error
+          : new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'internal error');
+      this.fail(failure, true);
+    }
+  }
+
+  private onMessage(message: Uint8Array): void {
+    if (this.isClosed) return;
+    this.lastReceived = Date.now();
+    for (const frame of this.decoder.push(message)) {
+      this.dispatch(frame);
+      if (this.isClosed) return;
+    }
+  }
+
+  private dispatch(frame: DecodedFrame): void {
+    if (!this.peer) {
+      if (frame.type !== 'HELLO') throw this.protocolError(`expected HELLO, got ${frame.type}`);
+      this.onHello(frame);
+      return;
+    }
+    switch (frame.type) {
+      case 'HELLO':
+        throw this.protocolError('second HELLO');
+      case 'PING':
+        this.sendFrame({ type: 'PONG', data: frame.data });
+        return;
+      case 'PONG': {
+        const pending = this.pings.get(hex(frame.data));
+        if (pending) {
+          this.pings.delete(hex(frame.data));
+          this.rtt = performance.now() - pending.sentAt;
+          pending.resolve(this.rtt);
+        }
+        return;
+      }
+      case 'GOAWAY':
+        this.onGoAway(frame);
+        return;
+      case 'WINDOW_UPDATE':
+        if (frame.streamId === 0) {
+          if (this.connSendWindow + frame.increment > MAX_INT31) {
+            throw new PeerHttpError(ReasonCode.FLOW_CONTROL_ERROR, 'connection window overflow');
+          }
+          this.connSendWindow += frame.increment;
+          this.flush();
+          return;
+        }
+        this.onStreamFrame(frame.streamId, (stream) => stream.addSendWindow(frame.increment));
+        return;
+      case 'DATA':
+        if (frame.data.length > this.connRecvWindow) {
+          throw new PeerHttpError(
+            ReasonCode.FLOW_CONTROL_ERROR,
+            'DATA beyond the connection window',
+          );
+        }
+        this.connRecvWindow -= frame.data.length;
+        if (!this.onStreamFrame(frame.streamId, (stream) => stream.receiveData(frame.data))) {
+          this.consumed(undefined, frame.data.length); // closed stream: credit it back
+        }
+        return;
+      case 'END':
+        this.onStreamFrame(frame.streamId, (stream) => stream.receiveEnd());
+        return;
+      case 'RESET':
+        this.onStreamFrame(frame.streamId, (stream) => stream.receiveReset(frame.code));
+        return;
+      case 'HEADERS':
+      case 'HEADERS_REJECTED':
+        this.onHeaders(frame);
+        return;
+    }
+  }
+
+  private onHello(hello: HelloFrame): void {
+    const ours = this.hello.tiebreaker;
+    let order = 0;
+    for (let i = 0; i < 8 && order === 0; i++) order = ours[i]! - hello.tiebreaker[i]!;
+    if (order === 0) throw this.protocolError('equal HELLO tiebreakers');
+    this.peer = hello;
+    this.nextLocalId = order > 0 ? 1 : 2;
+    this.connSendWindow = hello.initialConnectionWindow;
+    this.resolveReady(hello);
+  }
+
+  private isOwnId(id: number): boolean {
+    return id % 2 === this.nextLocalId % 2;
+  }
+
+  /** Routes a stream frame; returns false when the stream is closed (frame ignored). */
+  private onStreamFrame(id: number, fn: (stream: Stream) => void): boolean {
+    const stream = this.streams.get(id);
+    if (stream) {
+      try {
+        fn(stream);
+      } catch (error) {
+        if (error instanceof PeerHttpError && error.scope === 'stream') stream.fail(error, true);
+        else throw error;
+      }
+      return true;
+    }
+    const known = this.isOwnId(id) ? id < this.nextLocalId : id <= this.lastRemoteId;
+    if (!known) throw this.protocolError(`frame on idle stream ${id}`);
+    return false;
+  }
+
+  private onHeaders(frame: Extract<DecodedFrame, { type: 'HEADERS' | 'HEADERS_REJECTED' }>): void {
+    const id = frame.streamId;
+    const existing = this.streams.get(id);
+    const isResponse =
+      frame.type === 'HEADERS_REJECTED' ? frame.response : frame.kind === 'response';
+    if (existing || this.isOwnId(id) || id <= this.lastRemoteId) {
+      this.onStreamFrame(id, (stream) => {
+        if (frame.type === 'HEADERS_REJECTED') {
+          throw new PeerHttpError(frame.code, `stream ${id}: ${frame.reason}`, { scope: 'stream' });
+        }
+        stream.receiveHeaders(frame);
+      });
+      return;
+    }
+    // a new stream from the peer
+    if (isResponse) throw this.protocolError(`response HEADERS on idle stream ${id}`);
+    this.lastRemoteId = id;
+    if (!this.acceptingStreams) {
+      this.sendFrame({ type: 'RESET', streamId: id, code: ReasonCode.REFUSED_STREAM });
+      return;
+    }
+    if (this.remoteOpen >= this.hello.maxConcurrentStreams) {
+      this.sendFrame({ type: 'RESET', streamId: id, code: ReasonCode.REFUSED_STREAM });
+      return;
+    }
+    const stream = this.newStream(id, false);
+    this.remoteOpen++;
+    if (frame.type === 'HEADERS_REJECTED') {
+      if (frame.code !== ReasonCode.HEADER_TOO_LARGE) {
+        stream.fail(
+          new PeerHttpError(frame.code, `stream ${id}: ${frame.reason}`, { scope: 'stream' }),
+          true,
+        );
+        return;
+      }
+      // treat as a request without a usable header block; session answers 431
+      stream.remoteHeaders = {
+        type: 'HEADERS',
+        streamId: id,
+        kind: 'request',
+        method: 'GET',
+        target: '/',
+        headers: [],
+      };
+      this.onStream?.({ stream, rejected: frame });
+      return;
+    }
+    if (frame.kind === 'request') {
+      stream.receiveHeaders(frame);
+      if (this.onStream) this.onStream({ stream, request: frame });
+      else
+        stream.fail(
+          new PeerHttpError(ReasonCode.REFUSED_STREAM, 'no handler', { scope: 'stream' }),
+          true,
+        );
+    }
+  }
+
+  // ----- PING, timers -----
+
+  /** Sends a PING and resolves with the round-trip time in ms. */
+  async ping(): Promise<number> {
+    await this.ready;
+    if (this.closeError) throw this.closeError;
+    const data = crypto.getRandomValues(new Uint8Array(8));
+    return new Promise<number>((resolve, reject) => {
+      this.pings.set(hex(data), { sentAt: performance.now(), resolve, reject });
+      this.sendFrame({ type: 'PING', data });
+    });
+  }
+
+  private armTimer(): void {
+    const { keepAliveInterval, idleTimeout } = this.config;
+    const periods = [keepAliveInterval, idleTimeout].filter((p) => p > 0);
+    if (periods.length === 0 || this.isClosed) return;
+    const period = Math.max(10, Math.min(...periods) / 3);
+    this.timer = unref(
+      setTimeout(() => {
+        this.guard(() => {
+          const silent = Date.now() - this.lastReceived;
+          if (idleTimeout > 0 && silent >= idleTimeout) {
+            this.fail(
+              new PeerHttpError(ReasonCode.IDLE_TIMEOUT, `nothing received for ${silent} ms`),
+              true,
+            );
+            return;
+          }
+          if (
+            keepAliveInterval > 0 &&
+            silent >= keepAliveInterval &&
+            this.peer &&
+            this.pings.size === 0
+          ) {
+            this.ping().catch(() => undefined);
+          }
+          this.armTimer();
+        });
+      }, period),
+    );
+  }
+
+  // ----- GOAWAY, closing -----
+
+  private onGoAway(frame: { lastStreamId: number; code: number; message: string }): void {
+    this.goAwayReceived = frame;
+    const error = new PeerHttpError(
+      frame.code === ReasonCode.NO_ERROR ? ReasonCode.REFUSED_STREAM : frame.code,
+      `the peer sent GOAWAY ${reasonName(frame.code)}${frame.message ? `: ${frame.message}` : ''}`,
+      { scope: 'stream' },
+    );
+    for (const stream of [...this.streams.values()]) {
+      if (stream.local && stream.id > frame.lastStreamId) stream.fail(error, false);
+    }
+    for (const waiter of this.slotWaiters.splice(0)) waiter.reject(error);
+    if (frame.code !== ReasonCode.NO_ERROR) {
+      this.closeError = new PeerHttpError(
+        frame.code,
+        frame.message || `the peer closed the connection (${reasonName(frame.code)})`,
+      );
+    }
+  }
+
+  /** Sends GOAWAY (once): no new streams from the peer beyond those already seen. */
+  goAway(code: number, message: string): void {
+    if (this.goAwaySent) return;
+    this.goAwaySent = true;
+    this.sendFrame({ type: 'GOAWAY', lastStreamId: this.lastRemoteId, code, message });
+  }
+
+  /** Graceful close: GOAWAY NO_ERROR, then the channel closes; open streams fail. */
+  close(): Promise<void> {
+    if (!this.isClosed) {
+      this.goAway(ReasonCode.NO_ERROR, '');
+      this.fail(new PeerHttpError(ReasonCode.CONNECTION_CLOSED, 'session closed'), false);
+    }
+    return this.closed;
+  }
+
+  private protocolError(message: string): PeerHttpError {
+    return new PeerHttpError(ReasonCode.PROTOCOL_ERROR, message);
+  }
+
+  /** Connection failure: GOAWAY (when `tell`), close the channel, fail everything. */
+  private fail(error: PeerHttpError, tell: boolean): void {
+    if (this.isClosed) return;
+    if (tell && error.code < 0x100) this.goAway(error.code, error.message);
+    this.closeError ??= error;
+    this.shutdown();
+    try {
+      this.transport.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  private onTransportClose(error?: Error): void {
+    if (!this.closeError) {
+      this.closeError = new PeerHttpError(
+        ReasonCode.CONNECTION_CLOSED,
+        error ? `connection lost: ${error.message}` : 'connection closed by the peer',
+        { cause: error },
+      );
+    }
+    this.shutdown();
+    this.resolveClosed();
+  }
+
+  private shutdown(): void {
+    if (this.isClosed) {
+      return;
+    }
+    this.isClosed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const error = this.closeError!;
+    this.rejectReady(error);
+    for (const stream of [...this.streams.values()]) stream.fail(error, false);
+    for (const waiter of this.slotWaiters.splice(0)) waiter.reject(error);
+    for (const ping of this.pings.values()) ping.reject(error);
+    this.pings.clear();
+    this.sendRotation.clear();
+  }
+}

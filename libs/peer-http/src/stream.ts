@@ -1,0 +1,385 @@
+/**
+ * One stream (PROTOCOL.md §6–§7): its state machine, its two flow-control windows, its
+ * outbound queue (drained by the muxer) and its inbound body as a pull-based
+ * `ReadableStream` whose reads return credit to the peer.
+ */
+import { PeerHttpError, ReasonCode, reasonName } from './errors.js';
+import { MAX_INT31, type Frame, type HeadersFrame } from './frame.js';
+
+export type StreamState = 'open' | 'half-closed-local' | 'half-closed-remote' | 'closed';
+
+/** What a stream needs from its muxer. */
+export interface StreamHost {
+  /** Sends a control frame now (HEADERS, RESET, WINDOW_UPDATE). */
+  sendFrame(frame: Frame): void;
+  /** The stream has queued DATA or END: add it to the send rotation. */
+  schedule(stream: Stream): void;
+  /** `bytes` of this stream's received DATA were consumed or discarded. */
+  consumed(stream: Stream, bytes: number): void;
+  /** The stream reached `closed`. */
+  released(stream: Stream): void;
+}
+
+interface Outbound {
+  data: Uint8Array;
+  offset: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** The error a fetch caller or a body reader sees for a protocol failure: a TypeError like fetch's. */
+export function networkError(error: PeerHttpError): TypeError {
+  return new TypeError(`peer-http: ${error.message} (${reasonName(error.code)})`, { cause: error });
+}
+
+export class Stream {
+  state: StreamState = 'open';
+  /** Credit we may still send on this stream. */
+  sendWindow: number;
+  /** Credit the peer still has on this stream. */
+  recvWindow: number;
+  /** Consumed bytes not yet returned with WINDOW_UPDATE. */
+  unacknowledged = 0;
+  readonly outbound: Outbound[] = [];
+  /** END queued behind the outbound data. */
+  endQueued = false;
+  /** Set once the stream failed (reset either way, or connection lost). */
+  error: PeerHttpError | undefined;
+  /** The peer's HEADERS (request for remote streams, response for local ones). */
+  remoteHeaders: HeadersFrame | undefined;
+  /** Called once if the stream fails before it closed normally. */
+  onFail: ((error: PeerHttpError) => void) | undefined;
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Whether anybody started reading the inbound body. */
+  bodyRead = false;
+
+  private readonly inbound: Uint8Array[] = [];
+  private remoteEnded = false;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private pullWaiting: (() => void) | undefined;
+  private readerError: unknown;
+  private headersWaiters: Array<{
+    resolve: (h: HeadersFrame) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  private endWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+
+  constructor(
+    readonly id: number,
+    /** Opened by this side (it sends the request). */
+    readonly local: boolean,
+    private readonly host: StreamHost,
+    sendWindow: number,
+    recvWindow: number,
+    private readonly windowUpdateThreshold: number,
+  ) {
+    this.sendWindow = sendWindow;
+    this.recvWindow = recvWindow;
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller;
+        },
+        pull: () => this.pull(),
+        cancel: () => this.cancelRead(),
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  get localEnded(): boolean {
+    return this.state === 'half-closed-local' || this.state === 'closed';
+  }
+
+  get hasRemoteEnded(): boolean {
+    return this.remoteEnded;
+  }
+
+  /** Whether DATA or END waits to be sent. */
+  get hasOutbound(): boolean {
+    return this.outbound.length > 0 || (this.endQueued && !this.localEnded);
+  }
+
+  // ----- outbound -----
+
+  /** Queues body bytes; resolves once they were all handed to the transport. */
+  write(data: Uint8Array): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    if (this.endQueued || this.localEnded) {
+      return Promise.reject(
+        new PeerHttpError(ReasonCode.STREAM_CLOSED, 'write after end', { scope: 'stream' }),
+      );
+    }
+    if (data.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.outbound.push({ data, offset: 0, resolve, reject });
+      this.host.schedule(this);
+    });
+  }
+
+  /** Queues END after the pending data; resolves once END was sent. */
+  end(): Promise<void> {
+    if (this.error) return Promise.reject(this.error);
+    if (this.localEnded) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => this.endWaiters.push({ resolve, reject }));
+    if (!this.endQueued) {
+      this.endQueued = true;
+      this.host.schedule(this);
+    }
+    return done;
+  }
+
+  /** Called by the muxer after it sent END. */
+  endSent(): void {
+    this.transition('local');
+    for (const waiter of this.endWaiters.splice(0)) waiter.resolve();
+  }
+
+  // ----- inbound -----
+
+  /** Waits for the peer's HEADERS. */
+  headers(): Promise<HeadersFrame> {
+    if (this.remoteHeaders) return Promise.resolve(this.remoteHeaders);
+    if (this.error) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => this.headersWaiters.push({ resolve, reject }));
+  }
+
+  receiveHeaders(frame: HeadersFrame): void {
+    if (this.remoteEnded) {
+      throw new PeerHttpError(ReasonCode.STREAM_CLOSED, `HEADERS after END on stream ${this.id}`, {
+        scope: 'stream',
+      });
+    }
+    const expected = this.local ? 'response' : 'request';
+    if (this.remoteHeaders || frame.kind !== expected) {
+      throw new PeerHttpError(
+        ReasonCode.PROTOCOL_ERROR,
+        `unexpected ${frame.kind} HEADERS on stream ${this.id}`,
+        {
+          scope: 'stream',
+        },
+      );
+    }
+    this.remoteHeaders = frame;
+    for (const waiter of this.headersWaiters.splice(0)) waiter.resolve(frame);
+  }
+
+  /** Accepts DATA (the muxer already checked the connection window). */
+  receiveData(data: Uint8Array): void {
+    if (this.remoteEnded) {
+      throw new PeerHttpError(ReasonCode.STREAM_CLOSED, `DATA after END on stream ${this.id}`, {
+        scope: 'stream',
+      });
+    }
+    if (!this.remoteHeaders) {
+      throw new PeerHttpError(
+        ReasonCode.PROTOCOL_ERROR,
+        `DATA before HEADERS on stream ${this.id}`,
+        {
+          scope: 'stream',
+        },
+      );
+    }
+    if (data.length > this.recvWindow) {
+      throw new PeerHttpError(
+        ReasonCode.FLOW_CONTROL_ERROR,
+        `DATA beyond the window of stream ${this.id}`,
+        {
+          scope: 'stream',
+        },
+      );
+    }
+    this.recvWindow -= data.length;
+    if (data.length === 0) return;
+    if (this.readerError !== undefined) {
+      this.credit(data.length); // nobody reads: discard, but give the credit back
+      return;
+    }
+    this.inbound.push(data);
+    this.deliver();
+  }
+
+  receiveEnd(): void {
+    if (this.remoteEnded) {
+      throw new PeerHttpError(ReasonCode.STREAM_CLOSED, `END after END on stream ${this.id}`, {
+        scope: 'stream',
+      });
+    }
+    if (!this.remoteHeaders) {
+      throw new PeerHttpError(
+        ReasonCode.PROTOCOL_ERROR,
+        `END before HEADERS on stream ${this.id}`,
+        {
+          scope: 'stream',
+        },
+      );
+    }
+    this.remoteEnded = true;
+    this.deliver();
+    this.transition('remote');
+  }
+
+  /** Credit from WINDOW_UPDATE. */
+  addSendWindow(increment: number): void {
+    if (this.sendWindow + increment > MAX_INT31) {
+      throw new PeerHttpError(
+        ReasonCode.FLOW_CONTROL_ERROR,
+        `window overflow on stream ${this.id}`,
+        {
+          scope: 'stream',
+        },
+      );
+    }
+    this.sendWindow += increment;
+    if (this.outbound.length > 0) this.host.schedule(this);
+  }
+
+  // ----- failure -----
+
+  /**
+   * Fails the stream: rejects pending writes and header waits, errors the body reader
+   * with `readerReason` (default: a TypeError whose cause is `error`), and closes it.
+   * Sends RESET with `error.code` when `sendReset` (not for a RESET received or a lost
+   * connection).
+   */
+  fail(
+    error: PeerHttpError,
+    sendReset: boolean,
+    readerReason: unknown = networkError(error),
+  ): void {
+    if (this.error || this.state === 'closed') return;
+    this.error = error;
+    if (sendReset)
+      this.host.sendFrame({
+        type: 'RESET',
+        streamId: this.id,
+        code: error.code < 0x100 ? error.code : ReasonCode.CANCEL,
+      });
+    for (const item of this.outbound.splice(0)) item.reject(error);
+    for (const waiter of this.headersWaiters.splice(0)) waiter.reject(error);
+    for (const waiter of this.endWaiters.splice(0)) waiter.reject(error);
+    if (!this.remoteEnded) {
+      // a complete body stays readable; an incomplete one is dropped (credit back to the connection)
+      const queued = this.inbound.splice(0).reduce((n, chunk) => n + chunk.length, 0);
+      if (queued > 0) this.host.consumed(this, queued);
+    }
+    if (!this.remoteEnded && this.readerError === undefined) {
+      this.readerError = readerReason;
+      try {
+        this.controller.error(readerReason);
+      } catch {
+        // already closed
+      }
+    }
+    this.pullWaiting?.();
+    this.pullWaiting = undefined;
+    this.state = 'closed';
+    this.onFail?.(error);
+    this.host.released(this);
+  }
+
+  /** A RESET arrived. */
+  receiveReset(code: number): void {
+    const error = new PeerHttpError(code, `stream ${this.id} reset by the peer`, {
+      scope: 'stream',
+    });
+    if (code === ReasonCode.NO_ERROR && this.local && this.remoteEnded) {
+      // PROTOCOL.md §6.2: the response is complete; the peer only stops reading our body.
+      for (const item of this.outbound.splice(0)) item.reject(error);
+      for (const waiter of this.endWaiters.splice(0)) waiter.reject(error);
+      this.endQueued = true;
+      this.state = 'closed';
+      this.host.released(this);
+      return;
+    }
+    this.fail(error, false);
+  }
+
+  // ----- body reader -----
+
+  private pull(): Promise<void> | void {
+    this.bodyRead = true;
+    if (this.deliverOne()) return;
+    if (this.readerError !== undefined || this.state === 'closed') return;
+    return new Promise<void>((resolve) => {
+      this.pullWaiting = resolve;
+    });
+  }
+
+  private deliver(): void {
+    if (this.pullWaiting && this.deliverOne()) {
+      const resolve = this.pullWaiting;
+      this.pullWaiting = undefined;
+      resolve();
+    }
+  }
+
+  /** Hands one chunk (or the end) to a waiting reader; false if there is nothing yet. */
+  private deliverOne(): boolean {
+    if (this.readerError !== undefined) return true;
+    const chunk = this.inbound.shift();
+    if (chunk) {
+      this.controller.enqueue(chunk);
+      this.credit(chunk.length);
+      if (this.inbound.length === 0 && this.remoteEnded) this.controller.close();
+      return true;
+    }
+    if (this.remoteEnded) {
+      try {
+        this.controller.close();
+      } catch {
+        // already closed
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private credit(bytes: number): void {
+    this.host.consumed(this, bytes);
+    if (this.remoteEnded || this.state === 'closed') return;
+    this.unacknowledged += bytes;
+    if (this.unacknowledged >= this.windowUpdateThreshold) {
+      const increment = this.unacknowledged;
+      this.unacknowledged = 0;
+      this.recvWindow += increment;
+      this.host.sendFrame({ type: 'WINDOW_UPDATE', streamId: this.id, increment });
+    }
+  }
+
+  /**
+   * The reader cancelled the body. A client no longer wants the response: RESET CANCEL. A
+   * server that stops reading a request body keeps the stream (it still responds): further
+   * DATA is discarded and credited back.
+   */
+  private cancelRead(): void {
+    if (this.readerError !== undefined) return;
+    this.readerError = new PeerHttpError(ReasonCode.CANCEL, 'body cancelled', { scope: 'stream' });
+    const queued = this.inbound.splice(0).reduce((n, chunk) => n + chunk.length, 0);
+    if (queued > 0) this.credit(queued);
+    if (this.local && !this.remoteEnded && this.state !== 'closed') {
+      this.fail(
+        new PeerHttpError(ReasonCode.CANCEL, `stream ${this.id} cancelled by the reader`, {
+          scope: 'stream',
+        }),
+        true,
+      );
+    }
+  }
+
+  /** Discards the inbound body (nobody will read it), returning its credit as it arrives. */
+  discardBody(): void {
+    if (this.readerError !== undefined) return;
+    void this.readable.cancel().catch(() => undefined);
+  }
+
+  private transition(side: 'local' | 'remote'): void {
+    if (this.state === 'closed') return;
+    if (side === 'local') {
+      this.state = this.state === 'half-closed-remote' ? 'closed' : 'half-closed-local';
+    } else {
+      this.state = this.state === 'half-closed-local' ? 'closed' : 'half-closed-remote';
+    }
+    if (this.state === 'closed') this.host.released(this);
+  }
+}
