@@ -23,3 +23,4 @@ export {
   type MemoryTransport,
   type MemoryTransportOptions,
 } from './transports/memory.js';
+export * from './transports/rtc-data-channel.js';
