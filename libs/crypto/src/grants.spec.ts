@@ -6,6 +6,7 @@ import {
   type SignGrantInput,
   assertGrantBoundTo,
   decodeGrantUnverified,
+  isGrantExpired,
   signGrant,
   verifyGrant,
 } from './grants.js';
@@ -176,5 +177,12 @@ describe('grants', () => {
         /^GRANT_INVALID$/,
       );
     }
+  });
+});
+
+describe('isGrantExpired', () => {
+  it('compares exp (seconds) with now (ms)', () => {
+    expect(isGrantExpired({ exp: 100 }, 99_999)).toBe(false);
+    expect(isGrantExpired({ exp: 100 }, 100_000)).toBe(true);
   });
 });

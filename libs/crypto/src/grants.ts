@@ -9,6 +9,7 @@ import {
   type Ed25519PrivateJwk,
   type Ed25519PublicJwk,
   exportPrivateJwk,
+  assertPublicKey,
   exportPublicJwk,
   importPrivateJwk,
   importPublicJwk,
@@ -77,12 +78,14 @@ export interface SignGrantInput {
 type RegistrarPrivateKey = Ed25519KeyPair | Ed25519PrivateJwk;
 type RegistrarPublicKey = Uint8Array | Ed25519PublicJwk;
 
-function privateJwk(key: RegistrarPrivateKey): Ed25519PrivateJwk {
-  return 'secretKey' in key ? exportPrivateJwk(key) : exportPrivateJwk(importPrivateJwk(key));
+function registrarPair(key: RegistrarPrivateKey): Ed25519KeyPair {
+  return 'secretKey' in key ? key : importPrivateJwk(key);
 }
 
 function publicRaw(key: RegistrarPublicKey): Uint8Array {
-  return key instanceof Uint8Array ? importPublicJwk(exportPublicJwk(key)) : importPublicJwk(key);
+  if (!(key instanceof Uint8Array)) return importPublicJwk(key);
+  assertPublicKey(key);
+  return key;
 }
 
 function checkString(value: unknown, name: string, code: 'MALFORMED' | 'GRANT_INVALID'): string {
@@ -131,8 +134,9 @@ export async function signGrant(
     exp: iat + ttl,
     jti: input.jti ?? toBase64url(randomBytes(16)),
   };
-  const jwk = privateJwk(registrarKey);
-  const kid = jwkThumbprint(importPublicJwk(jwk));
+  const pair = registrarPair(registrarKey);
+  const jwk = exportPrivateJwk(pair);
+  const kid = jwkThumbprint(pair.publicKey);
   return new CompactSign(utf8(JSON.stringify(claims)))
     .setProtectedHeader({ alg: 'EdDSA', typ: GRANT_TYPE, kid })
     .sign(jwk);
@@ -264,6 +268,11 @@ function checkClaims(
     jti: checkString(c['jti'], 'jti', 'GRANT_INVALID'),
     jws,
   };
+}
+
+/** Whether a (verified) grant has expired at `now` (ms; default now), without clock tolerance. */
+export function isGrantExpired(grant: Pick<GrantClaims, 'exp'>, now = Date.now()): boolean {
+  return now >= grant.exp * 1000;
 }
 
 /** Throws GRANT_KEY_MISMATCH unless the grant is bound to `sessionKey` (raw 32 bytes). */

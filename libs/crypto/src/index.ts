@@ -17,4 +17,5 @@ export * from './grants.js';
 export * from './fingerprint.js';
 export * from './transcript.js';
 export * from './replay.js';
+export * from './pins.js';
 export * from './handshake.js';

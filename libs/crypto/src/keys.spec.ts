@@ -108,3 +108,10 @@ describe('keys', () => {
     expect(randomNonce()).not.toEqual(randomNonce());
   });
 });
+
+describe('public JWK slots', () => {
+  it('refuse a JWK that carries the private key', () => {
+    const jwk = exportPrivateJwk(generateKeyPair());
+    expect(() => importPublicJwk(jwk)).toThrow(expect.objectContaining({ code: 'BAD_KEY' }));
+  });
+});

@@ -101,9 +101,19 @@ function jwkObject(jwk: unknown): Record<string, unknown> {
   return o;
 }
 
-/** Validates a public JWK (RFC 8037) and returns the raw 32-byte key. Ignores a `d`. */
+/**
+ * Validates a public JWK (RFC 8037) and returns the raw 32-byte key. A JWK that carries a
+ * private part (`d`) is refused: a public key slot must never receive a private key.
+ */
 export function importPublicJwk(jwk: unknown): Uint8Array {
   const o = jwkObject(jwk);
+  if (o['d'] !== undefined) {
+    throw new CryptoError('BAD_KEY', 'a public JWK must not contain the private key (d)');
+  }
+  return publicFromJwk(o);
+}
+
+function publicFromJwk(o: Record<string, unknown>): Uint8Array {
   let x: Uint8Array;
   try {
     x = fromBase64url(o['x'], PUBLIC_KEY_LENGTH, 'JWK x');
@@ -117,7 +127,7 @@ export function importPublicJwk(jwk: unknown): Uint8Array {
 /** Validates a private JWK and returns the key pair; refuses a `d` that does not match `x`. */
 export function importPrivateJwk(jwk: unknown): Ed25519KeyPair {
   const o = jwkObject(jwk);
-  const publicKey = importPublicJwk(o);
+  const publicKey = publicFromJwk(o);
   let d: Uint8Array;
   try {
     d = fromBase64url(o['d'], SECRET_KEY_LENGTH, 'JWK d');
