@@ -1,3 +1,7 @@
 import { peerfetchProject } from '../../vitest.shared.js';
 
-export default peerfetchProject(import.meta.dirname);
+// Process and broker tests spawn Node and Mosquitto on a shared 2-core machine: generous
+// upper bounds (hang detection, not performance thresholds).
+export default peerfetchProject(import.meta.dirname, {
+  test: { testTimeout: 60_000, hookTimeout: 120_000 },
+});

@@ -28,6 +28,7 @@ export const ENV_KEYS = {
   AUDIT_MAX_FILE_BYTES: 'auditMaxFileBytes',
   AUDIT_KEEP_FILES: 'auditKeepFiles',
   WEBRTC: 'webrtc',
+  ALLOW_INSECURE_REGISTRAR: 'allowInsecureRegistrar',
 } as const satisfies Record<string, keyof AgentConfig>;
 
 /** Env var naming the config file. */
@@ -140,6 +141,8 @@ export const agentConfigSchema = z
     auditKeepFiles: z.coerce.number().int().min(1).max(100).default(5),
     /** `off` runs presence/heartbeat/audit only and refuses sessions (explicit opt-in). */
     webrtc: bool.default(true),
+    /** Allow enrollment over plain http to a non-loopback registrar (lab setups only). */
+    allowInsecureRegistrar: bool.default(false),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -8,6 +8,12 @@
 // Both are written atomically (temp + fsync + rename) and refused at load if group/others
 // can access them. The identity file holds the MQTT password, hence 0600 too.
 import { join } from 'node:path';
+import {
+  type Ed25519KeyPair,
+  importPrivateJwk,
+  importPublicJwk,
+  keyFingerprint,
+} from '@peerfetch/crypto';
 import { z } from 'zod';
 import { ensurePrivateDir, readPrivateFile, writeFileAtomic } from './fsutil.js';
 
@@ -113,6 +119,12 @@ export class IdentityStore {
     }
     const identity = parseJson(identityFileSchema, identityText, this.identityPath);
     const privateKey = parseJson(privateJwkSchema, keyText, this.keyPath);
+    try {
+      importPrivateJwk(privateKey); // d must derive x
+      importPublicJwk(identity.registrarKey);
+    } catch {
+      throw new IdentityError('IDENTITY_CORRUPT', `${this.dataDir} holds an invalid Ed25519 key`);
+    }
     if (privateKey.x !== identity.publicKey.x) {
       throw new IdentityError(
         'IDENTITY_MISMATCH',
@@ -137,4 +149,20 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, path: string): T {
     throw new IdentityError('IDENTITY_CORRUPT', `${path} is invalid (${keys})`);
   }
   return result.data;
+}
+
+/** The device key pair (for signing in the channel handshake). */
+export function deviceKeyPair(identity: DeviceIdentity): Ed25519KeyPair {
+  return importPrivateJwk(identity.privateKey);
+}
+
+/** Human-comparable fingerprints of the device key and the pinned registrar key. */
+export function identityFingerprints(identity: DeviceIdentity): {
+  device: string;
+  registrar: string;
+} {
+  return {
+    device: keyFingerprint(importPublicJwk(identity.publicKey)).display,
+    registrar: keyFingerprint(importPublicJwk(identity.registrarKey)).display,
+  };
 }
