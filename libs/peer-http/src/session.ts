@@ -71,11 +71,18 @@ export const HOP_BY_HOP = new Set([
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
 const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
 
+/** Header fields to send: minus hop-by-hop ones and those the `connection` field names. */
 function headerList(headers: Headers): HeaderList {
   const list: HeaderList = [];
+  const listed = new Set(
+    (headers.get('connection') ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
   headers.forEach((value, name) => {
     if (name === 'set-cookie') return; // handled below, one field per cookie
-    if (!HOP_BY_HOP.has(name)) list.push([name, value]);
+    if (!HOP_BY_HOP.has(name) && !listed.has(name)) list.push([name, value]);
   });
   for (const cookie of headers.getSetCookie?.() ?? []) list.push(['set-cookie', cookie]);
   return list;
