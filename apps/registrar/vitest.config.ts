@@ -1,3 +1,21 @@
+import swc from 'unplugin-swc';
 import { peerfetchProject } from '../../vitest.shared.js';
 
-export default peerfetchProject(import.meta.dirname);
+// NestJS dependency injection needs decorator metadata, which esbuild does not emit: SWC
+// compiles the TypeScript here (legacy decorators + metadata, as tsc does for the build).
+export default peerfetchProject(import.meta.dirname, {
+  plugins: [
+    swc.vite({
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        target: 'es2022',
+      },
+    }),
+  ],
+  test: {
+    // Integration specs create a database each, hash passwords (argon2id) and boot Nest.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});

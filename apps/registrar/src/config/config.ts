@@ -1,0 +1,111 @@
+// The registrar's configuration: one zod schema, read once at boot. This is the only module
+// that reads process.env; everything else receives a `RegistrarConfig`.
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+// src/config/config.ts and dist/config/config.js are both three levels below the repo root.
+const defaultMigrationsDir = fileURLToPath(
+  new URL('../../../../prisma/migrations', import.meta.url),
+);
+
+export const configSchema = z
+  .object({
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: int(0, 65535).default(8790),
+    /** PostgreSQL URL. Unset: embedded PGlite in DATA_DIR. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+      .optional(),
+    DATA_DIR: z.string().min(1).default('.data/registrar'),
+    /** Ed25519 signing key (JWK, file mode 0600). Default: DATA_DIR/registrar-key.jwk. */
+    REGISTRAR_KEY_FILE: z.string().min(1).optional(),
+    MIGRATIONS_DIR: z.string().min(1).default(defaultMigrationsDir),
+    /** Largest accepted request body (JSON), bytes. */
+    BODY_LIMIT_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
+    LOGIN_RATE_LIMIT: int(1, 10_000).default(10),
+    LOGIN_RATE_WINDOW_MS: int(1000, 3_600_000).default(60_000),
+    SESSION_TTL_HOURS: int(1, 24 * 30).default(12),
+    /** Set the Secure flag on the session cookie (enable behind HTTPS). */
+    COOKIE_SECURE: bool.default(false),
+    TRUST_PROXY: bool.default(false),
+    BOOTSTRAP_ORG_NAME: z.string().min(1).max(100).default('default'),
+    BOOTSTRAP_ADMIN_EMAIL: z.email().default('admin@example.com'),
+    /** Unset: a random password is generated and printed once on first start. */
+    BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(256).optional(),
+    /** Enrollment requests (challenge + enroll) per minute and client IP. */
+    ENROLL_RATE_LIMIT: int(1, 100_000).default(120),
+    ENROLL_NONCE_TTL_MS: int(5_000, 3_600_000).default(120_000),
+    CLAIM_CODE_MAX_TTL_HOURS: int(1, 24 * 365).default(24 * 30),
+    /** External broker (not used yet: the embedded broker lands next). */
+    MQTT_URL: z
+      .string()
+      .regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL')
+      .optional(),
+    /** Broker URL handed to agents at enrollment. */
+    MQTT_PUBLIC_URL: z
+      .string()
+      .regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt(s):// or ws(s):// URL')
+      .default('mqtt://127.0.0.1:18830'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .transform((c) => {
+    const dataDir = isAbsolute(c.DATA_DIR) ? c.DATA_DIR : resolve(c.DATA_DIR);
+    return {
+      host: c.HOST,
+      port: c.PORT,
+      databaseUrl: c.DATABASE_URL,
+      dataDir,
+      registrarKeyFile: c.REGISTRAR_KEY_FILE ?? join(dataDir, 'registrar-key.jwk'),
+      migrationsDir: c.MIGRATIONS_DIR,
+      bodyLimitBytes: c.BODY_LIMIT_BYTES,
+      loginRateLimit: c.LOGIN_RATE_LIMIT,
+      loginRateWindowMs: c.LOGIN_RATE_WINDOW_MS,
+      sessionTtlMs: c.SESSION_TTL_HOURS * 3_600_000,
+      cookieSecure: c.COOKIE_SECURE,
+      trustProxy: c.TRUST_PROXY,
+      bootstrap: {
+        orgName: c.BOOTSTRAP_ORG_NAME,
+        adminEmail: c.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(),
+        adminPassword: c.BOOTSTRAP_ADMIN_PASSWORD,
+      },
+      enrollRateLimit: c.ENROLL_RATE_LIMIT,
+      enrollNonceTtlMs: c.ENROLL_NONCE_TTL_MS,
+      claimCodeMaxTtlMs: c.CLAIM_CODE_MAX_TTL_HOURS * 3_600_000,
+      mqttUrl: c.MQTT_URL,
+      mqttPublicUrl: c.MQTT_PUBLIC_URL,
+      logLevel: c.LOG_LEVEL,
+    };
+  });
+
+export type RegistrarConfig = z.output<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment (default: process.env); throws a readable ConfigError. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): RegistrarConfig {
+  // Empty strings count as unset (a common way to clear a variable in compose files).
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid registrar configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Injection token for the config object. */
+export const CONFIG = Symbol('RegistrarConfig');

@@ -1,0 +1,2 @@
+export const PRISMA = Symbol('PrismaClient');
+export const SQL_DRIVER = Symbol('SqlDriver');

@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { PRISMA } from '../database/database.tokens.js';
+import type { Db } from '../database/prisma.js';
+import type { Device } from '../generated/prisma/client.js';
+import type { DeviceFilter, DeviceView } from './devices.types.js';
+
+function view(d: Device): DeviceView {
+  return {
+    id: d.id,
+    orgId: d.orgId,
+    name: d.name,
+    tags: d.tags,
+    publicKey: d.publicKeyJwk,
+    keyFingerprint: d.keyFingerprint,
+    agentVersion: d.agentVersion,
+    status: d.status,
+    lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
+    metrics: d.metrics,
+    revokedAt: d.revokedAt?.toISOString() ?? null,
+    createdAt: d.createdAt.toISOString(),
+    updatedAt: d.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class DevicesRepository {
+  constructor(@Inject(PRISMA) private readonly db: Db) {}
+
+  async list(f: DeviceFilter): Promise<{ items: DeviceView[]; total: number }> {
+    const where = {
+      orgId: f.orgId,
+      ...(f.tag ? { tags: { has: f.tag } } : {}),
+      ...(f.status ? { status: f.status } : {}),
+      ...(f.search
+        ? {
+            OR: [
+              { name: { contains: f.search, mode: 'insensitive' as const } },
+              { keyFingerprint: { startsWith: f.search } },
+            ],
+          }
+        : {}),
+      ...(f.visibleTo
+        ? {
+            AND: [
+              {
+                OR: [
+                  { id: { in: f.visibleTo.deviceIds } },
+                  { tags: { hasSome: f.visibleTo.tags } },
+                ],
+              },
+            ],
+          }
+        : {}),
+    };
+    const [rows, total] = await Promise.all([
+      this.db.device.findMany({
+        where,
+        orderBy: [{ name: 'asc' }, { id: 'asc' }],
+        take: f.limit,
+        skip: f.offset,
+      }),
+      this.db.device.count({ where }),
+    ]);
+    return { items: rows.map(view), total };
+  }
+
+  async get(orgId: string, id: string): Promise<DeviceView | null> {
+    const d = await this.db.device.findUnique({ where: { orgId_id: { orgId, id } } });
+    return d ? view(d) : null;
+  }
+
+  async update(
+    orgId: string,
+    id: string,
+    patch: { name?: string; tags?: string[] },
+  ): Promise<DeviceView | null> {
+    const r = await this.db.device.updateMany({ where: { orgId, id }, data: patch });
+    return r.count === 0 ? null : this.get(orgId, id);
+  }
+
+  /** Marks the device revoked, drops its MQTT credential and blocks its key everywhere. */
+  async revokeKey(
+    orgId: string,
+    id: string,
+    by: { userId: string; reason: string | null },
+  ): Promise<DeviceView | null> {
+    return this.db.$transaction(async (tx) => {
+      const d = await tx.device.findUnique({ where: { orgId_id: { orgId, id } } });
+      if (!d) return null;
+      await tx.revokedKey.upsert({
+        where: { keyFingerprint: d.keyFingerprint },
+        create: {
+          keyFingerprint: d.keyFingerprint,
+          orgId,
+          deviceId: id,
+          reason: by.reason,
+          revokedBy: by.userId,
+        },
+        update: {},
+      });
+      const updated = await tx.device.update({
+        where: { orgId_id: { orgId, id } },
+        data: { status: 'revoked', revokedAt: new Date(), mqttPasswordHash: null },
+      });
+      return view(updated);
+    });
+  }
+
+  async delete(orgId: string, id: string): Promise<boolean> {
+    return (await this.db.device.deleteMany({ where: { orgId, id } })).count > 0;
+  }
+}
