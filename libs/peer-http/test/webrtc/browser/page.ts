@@ -4,6 +4,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as peerHttp from '../../../src/index.js';
 import type { Transport } from '../../../src/transport.js';
+import * as fixtures from '../fixtures.js';
 
 export interface SignalMessage {
   type: 'offer' | 'answer' | 'candidate';
@@ -15,6 +16,7 @@ export interface SignalMessage {
 export interface PageApi {
   peerHttp: typeof peerHttp;
   sha256: typeof sha256;
+  fixtures: typeof fixtures;
   /**
    * Creates a PeerConnection and DataChannel, sends the offer via `pfSignalToNode`, and
    * resolves once the channel is open with the setup time (createDataChannel → open, ms).
@@ -48,6 +50,7 @@ const pendingCandidates: RTCIceCandidateInit[] = [];
 window.pf = {
   peerHttp,
   sha256,
+  fixtures,
   async connect(label) {
     const started = performance.now();
     pc = new RTCPeerConnection({ iceServers: [] });

@@ -1,0 +1,525 @@
+// `npm run bench` (inside the loopback-only namespace): peer-http against a raw DataChannel
+// and plain HTTP on loopback TCP, in one run on one machine. Prints a table and writes
+// artifacts/bench/peer-http.json. The serving side ("agent") is a separate process
+// (bench/agent.ts); the client side is this process (node-datachannel) or a Chromium page.
+//
+// Environment knobs (bytes / counts): BENCH_BODY (throughput body, default 64 MiB),
+// BENCH_RUNS (throughput runs, 3), BENCH_SETUP_N (30), BENCH_SMALL_N (1000),
+// BENCH_CONCURRENT (1000), BENCH_SLOW_TOTAL (1 GiB), BENCH_SLOW_RATE (32 MiB/s);
+// BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all).
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import nodeDataChannel, { type DataChannel, type PeerConnection } from 'node-datachannel';
+import { createPeerFetch } from '../src/index.js';
+import { nodeDataChannelTransport } from '../src/node/node-datachannel.js';
+import type { Transport } from '../src/transport.js';
+import type { SignalMessage } from '../test/webrtc/browser/page.js';
+import { ChromiumHarness } from '../test/webrtc/chromium.js';
+import { forceOfferSetup, loopbackRtcConfig, type SetupRole } from '../test/webrtc/node-pair.js';
+import { rawSendCommand, type AgentMode, type FromAgent, type ToAgent } from './protocol.js';
+
+const MiB = 1024 * 1024;
+const env = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+};
+const BODY = env('BENCH_BODY', 64 * MiB);
+const RUNS = env('BENCH_RUNS', 3);
+const SETUP_N = env('BENCH_SETUP_N', 30);
+const SMALL_N = env('BENCH_SMALL_N', 1000);
+const CONCURRENT = env('BENCH_CONCURRENT', 1000);
+const SLOW_TOTAL = env('BENCH_SLOW_TOTAL', 1024 * MiB);
+const SLOW_RATE = env('BENCH_SLOW_RATE', 32 * MiB);
+const PEER = 'http://peer';
+const SECTIONS = new Set((process.env['BENCH_SECTIONS'] ?? 'setup,node,chromium').split(','));
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (sorted[lo] ?? NaN) + ((sorted[hi] ?? NaN) - (sorted[lo] ?? NaN)) * (pos - lo);
+}
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** The agent process and its IPC. */
+class Agent {
+  private listeners = new Set<(m: FromAgent) => void>();
+  private nextSession = 1;
+  httpPort = 0;
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: FromAgent) => {
+      if (m.t === 'error') console.error(`agent: ${m.message}`);
+      for (const l of [...this.listeners]) l(m);
+    });
+  }
+
+  static async start(): Promise<Agent> {
+    const child = fork(fileURLToPath(new URL('./agent.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const agent = new Agent(child);
+    const ready = await agent.next((m) => m.t === 'ready');
+    if (ready.t === 'ready') agent.httpPort = ready.httpPort;
+    return agent;
+  }
+
+  send(message: ToAgent): void {
+    this.child.send(message);
+  }
+
+  on(listener: (m: FromAgent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  next(match: (m: FromAgent) => boolean, timeoutMs = 30_000): Promise<FromAgent> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error('agent did not answer in time'));
+      }, timeoutMs);
+      const off = this.on((m) => {
+        if (match(m)) {
+          clearTimeout(timer);
+          off();
+          resolve(m);
+        }
+      });
+    });
+  }
+
+  session(): number {
+    return this.nextSession++;
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.send({ t: 'exit' });
+    await exited;
+  }
+}
+
+interface NodeConnection {
+  transport: Transport;
+  setupMs: number;
+  close(): Promise<void>;
+}
+
+/** This process offers (node-datachannel) to the agent, which answers. */
+async function connectNode(
+  agent: Agent,
+  mode: AgentMode,
+  setup: SetupRole = 'active',
+): Promise<NodeConnection> {
+  const session = agent.session();
+  const pc: PeerConnection = new nodeDataChannel.PeerConnection('bench', loopbackRtcConfig());
+  let remoteSet = false;
+  const pending: SignalMessage[] = [];
+  let failure: ((error: unknown) => void) | undefined;
+  const safely = (fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      failure?.(error);
+    }
+  };
+  const apply = (m: SignalMessage) => {
+    if (m.type === 'answer') {
+      pc.setRemoteDescription(m.sdp ?? '', 'answer');
+      remoteSet = true;
+      for (const c of pending.splice(0)) apply(c);
+    } else if (m.type === 'candidate' && m.candidate) {
+      if (remoteSet) pc.addRemoteCandidate(m.candidate, m.mid ?? '0');
+      else pending.push(m);
+    }
+  };
+  const off = agent.on((m) => {
+    if (m.t === 'signal' && m.session === session) safely(() => apply(m.message));
+  });
+  pc.onLocalDescription((sdp, type) => {
+    safely(() => {
+      const message: SignalMessage = {
+        type: type === 'offer' ? 'offer' : 'answer',
+        sdp: type === 'offer' ? forceOfferSetup(sdp, setup) : sdp,
+      };
+      agent.send({ t: 'signal', session, mode, message });
+    });
+  });
+  pc.onLocalCandidate((candidate, mid) => {
+    safely(() =>
+      agent.send({ t: 'signal', session, mode, message: { type: 'candidate', candidate, mid } }),
+    );
+  });
+  const started = performance.now();
+  const channel = await new Promise<DataChannel>((resolve, reject) => {
+    failure = reject;
+    const timer = setTimeout(() => reject(new Error('DataChannel did not open')), 15_000);
+    const dc = pc.createDataChannel('bench');
+    dc.onOpen(() =>
+      safely(() => {
+        clearTimeout(timer);
+        resolve(dc);
+      }),
+    );
+  });
+  const setupMs = performance.now() - started;
+  const transport = nodeDataChannelTransport(channel);
+  return {
+    transport,
+    setupMs,
+    close: async () => {
+      off();
+      transport.close();
+      pc.close();
+      agent.send({ t: 'close', session });
+      await sleep(20);
+    },
+  };
+}
+
+/** The Chromium page offers to the agent, which answers; returns the page's setup time. */
+async function connectChromium(
+  agent: Agent,
+  harness: ChromiumHarness,
+  mode: AgentMode,
+  setup: SetupRole = 'actpass',
+): Promise<{ setupMs: number; close(): Promise<void> }> {
+  const session = agent.session();
+  const signaling = harness.offer((message) => {
+    if (message.type === 'offer' && message.sdp) {
+      message = { ...message, sdp: forceOfferSetup(message.sdp, setup) };
+    }
+    agent.send({ t: 'signal', session, mode, message });
+  });
+  const off = agent.on((m) => {
+    if (m.t === 'signal' && m.session === session) {
+      signaling.fromAnswerer(m.message).catch((error: unknown) => console.error(error));
+    }
+  });
+  const setupMs = await signaling.open;
+  return {
+    setupMs,
+    close: async () => {
+      off();
+      await harness.page.evaluate(() => window.pf.hangUp());
+      agent.send({ t: 'close', session });
+      await sleep(20);
+    },
+  };
+}
+
+/** Reads n bytes from the raw channel after asking the agent to send them; MiB/s. */
+async function rawDownload(transport: Transport, n: number): Promise<number> {
+  let got = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    transport.onMessage((m) => {
+      got += m.byteLength;
+      if (got >= n) resolve();
+    });
+    transport.send(rawSendCommand(n));
+  });
+  return n / MiB / ((performance.now() - started) / 1000);
+}
+
+/** Reads a body to its end, calling `onChunk` (which may wait: a slow reader) per chunk. */
+async function drain(
+  body: ReadableStream<Uint8Array> | null,
+  onChunk?: (got: number) => Promise<void> | undefined,
+): Promise<number> {
+  let got = 0;
+  if (body === null) return 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return got;
+    got += value.byteLength;
+    await onChunk?.(got);
+  }
+}
+
+async function timedFetch(
+  fetcher: (url: string) => Promise<Response>,
+  url: string,
+  n: number,
+): Promise<number> {
+  const started = performance.now();
+  const response = await fetcher(url);
+  const got = await drain(response.body);
+  if (got !== n) throw new Error(`expected ${n} bytes from ${url}, got ${got}`);
+  return n / MiB / ((performance.now() - started) / 1000);
+}
+
+function machine() {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: round(totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    nodeDataChannel: nodeDataChannel.getLibraryVersion(),
+  };
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = {
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+  };
+  const rows: [string, string, string][] = [];
+  const row = (name: string, value: string, note = '') => {
+    rows.push([name, value, note]);
+    console.log(`  ${name}: ${value} ${note}`);
+  };
+  const agent = await Agent.start();
+  const harness = await ChromiumHarness.launch();
+  results['machine'] = { ...machine(), chromium: harness.browser.version() };
+  try {
+    // 1. Setup time, offer → channel open.
+    const setup: Record<string, number[]> = {};
+    if (SECTIONS.has('setup')) {
+      for (const role of ['actpass', 'active'] as const) {
+        const times: number[] = [];
+        for (let i = 0; i < SETUP_N; i++) {
+          const c = await connectNode(agent, 'raw', role);
+          times.push(round(c.setupMs, 1));
+          await c.close();
+        }
+        setup[`node-node offer a=setup:${role}`] = times;
+      }
+      for (const role of ['actpass', 'active'] as const) {
+        if (process.env['BENCH_SKIP_CHROME_SETUP']) break;
+        const times: number[] = [];
+        for (let i = 0; i < SETUP_N; i++) {
+          const c = await connectChromium(agent, harness, 'raw', role);
+          times.push(round(c.setupMs, 1));
+          await c.close();
+        }
+        setup[`chromium-node offer a=setup:${role}`] = times;
+      }
+      results['setupMs'] = setup;
+      for (const [name, times] of Object.entries(setup)) {
+        row(
+          `setup ${name}`,
+          `p50 ${round(median(times), 1)} ms, p90 ${round(quantile(times, 0.9), 1)} ms`,
+          `${times.filter((t) => t > 500).length}/${times.length} runs > 500 ms`,
+        );
+      }
+    }
+
+    // 2. Throughput node ↔ node (two processes): agent → this process.
+    const tp: Record<string, number[]> = {};
+    if (SECTIONS.has('node')) {
+      const raw = await connectNode(agent, 'raw');
+      const ph = await connectNode(agent, 'peer-http');
+      const client = createPeerFetch(ph.transport, {});
+      const phFetch = (url: string) => client.fetch(url);
+      await rawDownload(raw.transport, 4 * MiB); // warm-up
+      await timedFetch(phFetch, `${PEER}/bytes?n=${4 * MiB}`, 4 * MiB);
+      const httpUrl = `http://127.0.0.1:${agent.httpPort}/bytes?n=${BODY}`;
+      tp['node-node raw DataChannel'] = [];
+      tp['node-node peer-http'] = [];
+      tp['node-node HTTP/1.1 loopback TCP'] = [];
+      for (let i = 0; i < RUNS; i++) {
+        tp['node-node raw DataChannel'].push(round(await rawDownload(raw.transport, BODY)));
+        tp['node-node peer-http'].push(
+          round(await timedFetch(phFetch, `${PEER}/bytes?n=${BODY}`, BODY)),
+        );
+        tp['node-node HTTP/1.1 loopback TCP'].push(round(await timedFetch(fetch, httpUrl, BODY)));
+      }
+
+      // 3. Small GET latency vs raw ping-pong (same two processes).
+      const ping = new Uint8Array(16).fill(0x50);
+      const rawRtt: number[] = [];
+      for (let i = 0; i < SMALL_N + 50; i++) {
+        const started = performance.now();
+        await new Promise<void>((resolve) => {
+          raw.transport.onMessage(() => resolve());
+          raw.transport.send(ping);
+        });
+        if (i >= 50) rawRtt.push(performance.now() - started);
+      }
+      const getRtt: number[] = [];
+      for (let i = 0; i < SMALL_N + 50; i++) {
+        const started = performance.now();
+        const response = await phFetch(`${PEER}/small`);
+        await response.arrayBuffer();
+        if (i >= 50) getRtt.push(performance.now() - started);
+      }
+      results['smallGetMs'] = {
+        rawPingPong: { p50: round(median(rawRtt), 3), p99: round(quantile(rawRtt, 0.99), 3) },
+        peerHttpGet: { p50: round(median(getRtt), 3), p99: round(quantile(getRtt, 0.99), 3) },
+      };
+      row(
+        'small request, raw DataChannel ping-pong',
+        `p50 ${round(median(rawRtt), 3)} ms, p99 ${round(quantile(rawRtt, 0.99), 3)} ms`,
+      );
+      row(
+        'small request, peer-http GET /small',
+        `p50 ${round(median(getRtt), 3)} ms, p99 ${round(quantile(getRtt, 0.99), 3)} ms`,
+        `p50 ratio ${round(median(getRtt) / median(rawRtt))}× (target ≤ 1.3×)`,
+      );
+
+      // 4. Concurrent streams.
+      const started = performance.now();
+      const statuses = await Promise.all(
+        Array.from({ length: CONCURRENT }, async () => {
+          const response = await phFetch(`${PEER}/small`);
+          await response.arrayBuffer();
+          return response.status;
+        }),
+      );
+      const ms = performance.now() - started;
+      const ok = statuses.filter((s) => s === 200).length;
+      results['concurrent'] = { streams: CONCURRENT, ok, ms: round(ms, 1) };
+      row(`${CONCURRENT} concurrent GETs`, `${round(ms, 1)} ms`, `${ok}/${CONCURRENT} OK`);
+
+      // 5. Agent RSS while streaming SLOW_TOTAL to a slow reader (this process).
+      agent.send({ t: 'rss-start' });
+      await sleep(200);
+      const slowStarted = performance.now();
+      const response = await phFetch(`${PEER}/bytes?n=${SLOW_TOTAL}`);
+      const got = await drain(response.body, (bytes) => {
+        const ahead = bytes / SLOW_RATE - (performance.now() - slowStarted) / 1000;
+        return ahead > 0.005 ? sleep(ahead * 1000) : undefined;
+      });
+      const slowSeconds = (performance.now() - slowStarted) / 1000;
+      agent.send({ t: 'rss-stop' });
+      const rss = await agent.next((m) => m.t === 'rss');
+      if (rss.t === 'rss') {
+        const growth = (rss.peak - rss.baseline) / MiB;
+        results['slowReader'] = {
+          bytes: got,
+          seconds: round(slowSeconds, 1),
+          readerMiBps: round(got / MiB / slowSeconds),
+          agentRssBaselineMiB: round(rss.baseline / MiB, 1),
+          agentRssPeakMiB: round(rss.peak / MiB, 1),
+          agentRssGrowthMiB: round(growth, 1),
+          samples: rss.samples,
+        };
+        row(
+          `agent RSS growth, ${round(SLOW_TOTAL / MiB)} MiB to a slow reader`,
+          `${round(growth, 1)} MiB`,
+          `reader ${round(got / MiB / slowSeconds)} MiB/s; target < 32 MiB`,
+        );
+      }
+      await raw.close();
+      await ph.close();
+    }
+
+    // 6. Throughput Chromium ← node (agent process).
+    if (SECTIONS.has('chromium')) {
+      const page = harness.page;
+      tp['chromium←node raw DataChannel'] = [];
+      tp['chromium←node peer-http'] = [];
+      tp['chromium←node HTTP/1.1 loopback TCP'] = [];
+      const raw = await connectChromium(agent, harness, 'raw');
+      const rawRun = (n: number) =>
+        page.evaluate(
+          async ({ n, command }) => {
+            const t = window.pf.transport();
+            let got = 0;
+            const started = performance.now();
+            await new Promise<void>((resolve) => {
+              t.onMessage((m) => {
+                got += m.byteLength;
+                if (got >= n) resolve();
+              });
+              t.send(new Uint8Array(command));
+            });
+            return n / 1048576 / ((performance.now() - started) / 1000);
+          },
+          { n, command: [...rawSendCommand(n)] },
+        );
+      await rawRun(4 * MiB);
+      for (let i = 0; i < RUNS; i++)
+        tp['chromium←node raw DataChannel'].push(round(await rawRun(BODY)));
+      await raw.close();
+
+      const ph = await connectChromium(agent, harness, 'peer-http');
+      const fetchRun = (url: string, n: number, viaPeer: boolean) =>
+        page.evaluate(
+          async ({ url, n, viaPeer }) => {
+            // No named inner functions here: tsx's keepNames would reference a missing
+            // `__name` helper inside the page.
+            const pf = window.pf;
+            if (viaPeer) pf.state['client'] ??= pf.peerHttp.createPeerFetch(pf.transport(), {});
+            const client = pf.state['client'] as
+              { fetch(u: string): Promise<Response> } | undefined;
+            const started = performance.now();
+            const response = viaPeer && client ? await client.fetch(url) : await fetch(url);
+            const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+            let got = 0;
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              got += value.byteLength;
+            }
+            if (got !== n) throw new Error(`expected ${n} bytes, got ${got}`);
+            return n / 1048576 / ((performance.now() - started) / 1000);
+          },
+          { url, n, viaPeer },
+        );
+      await fetchRun(`${PEER}/bytes?n=${4 * MiB}`, 4 * MiB, true);
+      const httpUrl = `http://127.0.0.1:${agent.httpPort}/bytes?n=${BODY}`;
+      for (let i = 0; i < RUNS; i++) {
+        tp['chromium←node peer-http'].push(
+          round(await fetchRun(`${PEER}/bytes?n=${BODY}`, BODY, true)),
+        );
+        tp['chromium←node HTTP/1.1 loopback TCP'].push(round(await fetchRun(httpUrl, BODY, false)));
+      }
+      await page.evaluate(() => {
+        window.pf.state = {};
+      });
+      await ph.close();
+    }
+    results['throughputMiBps'] = tp;
+    for (const [name, runs] of Object.entries(tp)) {
+      row(`throughput ${name}`, `${round(median(runs), 1)} MiB/s`, `runs: ${runs.join(', ')}`);
+    }
+    const ratio = (a: string, b: string) => round(median(tp[a] ?? []) / median(tp[b] ?? []), 3);
+    const ratios = {
+      'peer-http / raw DataChannel, node↔node': ratio(
+        'node-node peer-http',
+        'node-node raw DataChannel',
+      ),
+      'peer-http / raw DataChannel, Chromium←node': ratio(
+        'chromium←node peer-http',
+        'chromium←node raw DataChannel',
+      ),
+    };
+    results['ratios'] = ratios;
+    for (const [name, value] of Object.entries(ratios)) {
+      if (Number.isFinite(value)) row(name, String(value), 'target ≥ 0.9');
+    }
+  } finally {
+    await harness.close();
+    await agent.stop();
+    nodeDataChannel.cleanup();
+  }
+
+  results['finishedAt'] = new Date().toISOString();
+  const outDir = fileURLToPath(new URL('../../../artifacts/bench/', import.meta.url));
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(`${outDir}peer-http.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const valueWidth = Math.max(...rows.map((r) => r[1].length));
+  console.log(`\npeer-http bench (${JSON.stringify(results['machine'])})\n`);
+  for (const [name, value, note] of rows) {
+    console.log(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}`);
+  }
+  console.log(`\nwrote ${outDir}peer-http.json`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,36 @@
+// Messages between the bench (parent) and its agent process (child, over IPC).
+import type { SignalMessage } from '../test/webrtc/browser/page.js';
+
+/** What the agent does with a channel once it opens. */
+export type AgentMode = 'raw' | 'peer-http';
+
+export type ToAgent =
+  | { t: 'signal'; session: number; mode: AgentMode; message: SignalMessage }
+  | { t: 'close'; session: number }
+  | { t: 'rss-start' }
+  | { t: 'rss-stop' }
+  | { t: 'exit' };
+
+export type FromAgent =
+  | { t: 'ready'; httpPort: number }
+  | { t: 'signal'; session: number; message: SignalMessage }
+  | { t: 'open'; session: number }
+  | { t: 'rss'; baseline: number; peak: number; samples: number }
+  | { t: 'error'; message: string };
+
+/**
+ * Raw-channel commands (first byte): `G` + float64 n → the agent sends n bytes back in
+ * {@link RAW_CHUNK}-byte messages with bufferedAmount backpressure; anything else is echoed.
+ */
+export const RAW_SEND = 0x47;
+export const RAW_CHUNK = 64 * 1024;
+/** Raw sender's backpressure: stop above HIGH, resume at LOW (the figures FACTS.md used). */
+export const RAW_HIGH_WATER = 4 * 1024 * 1024;
+export const RAW_LOW_WATER = 1024 * 1024;
+
+export function rawSendCommand(bytes: number): Uint8Array {
+  const message = new Uint8Array(9);
+  message[0] = RAW_SEND;
+  new DataView(message.buffer).setFloat64(1, bytes);
+  return message;
+}
