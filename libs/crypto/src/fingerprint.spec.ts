@@ -56,6 +56,13 @@ describe('DTLS fingerprints', () => {
     );
   });
 
+  it('refuses an SDP listing fingerprints of two hash algorithms (a relay could add its own)', () => {
+    const sha512 = `sha-512 ${Array.from({ length: 64 }, () => 'AB').join(':')}`;
+    expect(() => parseSdpFingerprint(`${chromiumSdp}a=fingerprint:${sha512}\r\n`)).toThrow(
+      /more than one/,
+    );
+  });
+
   it.each([
     'sha-1 4E:7B:96:0F:2A:9C:31:1D:0E:55:8B:6A:C2:FA:12:7E:94:AD:30:61',
     'md5 4E:7B:96:0F:2A:9C:31:1D:0E:55:8B:6A:C2:FA:12:7E',

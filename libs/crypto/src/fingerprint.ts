@@ -39,7 +39,12 @@ export function parseFingerprint(value: string): DtlsFingerprint {
 
 /**
  * The DTLS fingerprint of an SDP. All `a=fingerprint` lines (session or media level) must
- * agree: an SDP with two different fingerprints, or none, is refused (MALFORMED).
+ * be identical: an SDP with two different fingerprints — even of different hash
+ * algorithms — or none is refused (MALFORMED). This is a security property, not pedantry:
+ * a DTLS stack accepts a certificate that matches *any* listed fingerprint, so if a relay
+ * could add a second line (its own certificate) next to the genuine one, the handshake
+ * would compare the genuine one while DTLS talked to the relay. Parse the SDP the stack
+ * actually applied (`pc.remoteDescription`, `pc.localDescription`).
  */
 export function parseSdpFingerprint(sdp: string): DtlsFingerprint {
   let found: DtlsFingerprint | undefined;

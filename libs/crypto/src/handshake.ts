@@ -227,8 +227,8 @@ async function authMessage(
 }
 
 /**
- * Runs one side: `onHello` checks the peer's hello and returns our auth message and the
- * transcript; `onAuth` checks the peer's auth. Settles once.
+ * Runs one side: `onHello` checks the peer's hello and returns our auth message and a
+ * `finish` that checks the peer's auth; then ok messages are exchanged. Settles once.
  */
 function run<T>(
   channel: HandshakeChannel,

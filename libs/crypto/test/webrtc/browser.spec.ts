@@ -126,7 +126,7 @@ describe('Chromium console ↔ node-datachannel device', () => {
         deviceKey: createSigner(device),
         registrarKey: registrar.publicKey,
         localFingerprint: parseSdpFingerprint(endpoint.localSdp()),
-        remoteFingerprint: parseSdpFingerprint(endpoint.remoteSdp ?? ''),
+        remoteFingerprint: parseSdpFingerprint(endpoint.appliedRemoteSdp()),
       });
       channel.send(new TextEncoder().encode('device says hi'));
       return result;
@@ -198,7 +198,7 @@ describe('Chromium console ↔ node-datachannel device', () => {
       deviceKey: createSigner(device),
       registrarKey: registrar.publicKey,
       localFingerprint: parseSdpFingerprint(d.localSdp()),
-      remoteFingerprint: parseSdpFingerprint(d.remoteSdp ?? ''),
+      remoteFingerprint: parseSdpFingerprint(d.appliedRemoteSdp()),
     }).then(
       () => 'SUCCEEDED',
       (error: HandshakeError) => error.code,

@@ -67,6 +67,13 @@ export class Endpoint {
     return description.sdp;
   }
 
+  /** The remote SDP as the stack applied it (what the handshake should use). */
+  appliedRemoteSdp(): string {
+    const description = this.pc.remoteDescription();
+    if (!description) throw new Error('no remote description yet');
+    return description.sdp;
+  }
+
   /** Resolves when the connection reaches one of `states`. */
   waitForState(states: string[]): Promise<string> {
     const seen = this.states.find((s) => states.includes(s));
