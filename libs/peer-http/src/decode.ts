@@ -116,13 +116,16 @@ export class Decoder {
         if (frame) yield frame;
       }
     } catch (error) {
+      // Anything but a PeerHttpError is a bug in this file: it is passed on unchanged (and
+      // the property tests and the fuzz script report it), but the decoder is spent either way.
       this.error =
         error instanceof PeerHttpError
           ? error
-          : fail(ReasonCode.INTERNAL_ERROR, `decoder failure: ${String(error)}`);
+          : new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'decoder failure', { cause: error });
       this.chunks = [];
       this.buffered = 0;
-      throw this.error;
+      this.header = undefined;
+      throw error;
     }
   }
 

@@ -285,7 +285,7 @@ export class Muxer implements StreamHost {
       const failure =
         error instanceof PeerHttpError && error.scope === 'connection'
           ? error
-          : new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'internal error');
+          : new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'internal error', { cause: error });
       this.fail(failure, true);
     }
   }
