@@ -42,7 +42,7 @@ describe('demo upstream', () => {
         body: new Blob([body]).stream(),
         duplex: 'half',
         headers: { 'content-type': 'application/x-test' },
-      } as RequestInit),
+      }),
     );
     expect(res.headers.get('content-type')).toBe('application/x-test');
     expect(
