@@ -17,6 +17,7 @@ import {
   RAW_HIGH_WATER,
   RAW_LOW_WATER,
   RAW_SEND,
+  benchPeerOptions,
   type AgentMode,
   type FromAgent,
   type ToAgent,
@@ -97,7 +98,9 @@ function session(id: number, mode: AgentMode) {
     try {
       transport = nodeDataChannelTransport(dc);
       if (mode === 'raw') serveRaw(transport);
-      else servePeerHttp(transport, handle, { maxConcurrentStreams: 2000 });
+      else {
+        servePeerHttp(transport, handle, { maxConcurrentStreams: 2000, ...benchPeerOptions() });
+      }
       post({ t: 'open', session: id });
     } catch (error) {
       fail(error);

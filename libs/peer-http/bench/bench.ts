@@ -6,7 +6,8 @@
 // Environment knobs (bytes / counts): BENCH_BODY (throughput body, default 64 MiB),
 // BENCH_RUNS (throughput runs, 3), BENCH_SETUP_N (30), BENCH_SMALL_N (1000),
 // BENCH_CONCURRENT (1000), BENCH_SLOW_TOTAL (1 GiB), BENCH_SLOW_RATE (32 MiB/s);
-// BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all).
+// BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all);
+// BENCH_PEER_OPTIONS: JSON of peer-http session options for both sides (default: none).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -18,7 +19,13 @@ import type { Transport } from '../src/transport.js';
 import type { SignalMessage } from '../test/webrtc/browser/page.js';
 import { ChromiumHarness } from '../test/webrtc/chromium.js';
 import { forceOfferSetup, loopbackRtcConfig, type SetupRole } from '../test/webrtc/node-pair.js';
-import { rawSendCommand, type AgentMode, type FromAgent, type ToAgent } from './protocol.js';
+import {
+  benchPeerOptions,
+  rawSendCommand,
+  type AgentMode,
+  type FromAgent,
+  type ToAgent,
+} from './protocol.js';
 
 const MiB = 1024 * 1024;
 const env = (name: string, fallback: number): number => {
@@ -34,6 +41,7 @@ const CONCURRENT = env('BENCH_CONCURRENT', 1000);
 const SLOW_TOTAL = env('BENCH_SLOW_TOTAL', 1024 * MiB);
 const SLOW_RATE = env('BENCH_SLOW_RATE', 32 * MiB);
 const PEER = 'http://peer';
+const PEER_OPTIONS = benchPeerOptions();
 const SECTIONS = new Set((process.env['BENCH_SECTIONS'] ?? 'setup,node,chromium').split(','));
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -271,6 +279,7 @@ function machine() {
 
 async function main(): Promise<void> {
   const results: Record<string, unknown> = {
+    peerHttpOptions: PEER_OPTIONS,
     startedAt: new Date().toISOString(),
     machine: machine(),
   };
@@ -320,7 +329,7 @@ async function main(): Promise<void> {
     if (SECTIONS.has('node')) {
       const raw = await connectNode(agent, 'raw');
       const ph = await connectNode(agent, 'peer-http');
-      const client = createPeerFetch(ph.transport, {});
+      const client = createPeerFetch(ph.transport, PEER_OPTIONS);
       const phFetch = (url: string) => client.fetch(url);
       await rawDownload(raw.transport, 4 * MiB); // warm-up
       await timedFetch(phFetch, `${PEER}/bytes?n=${4 * MiB}`, 4 * MiB);
@@ -447,11 +456,13 @@ async function main(): Promise<void> {
       const ph = await connectChromium(agent, harness, 'peer-http');
       const fetchRun = (url: string, n: number, viaPeer: boolean) =>
         page.evaluate(
-          async ({ url, n, viaPeer }) => {
+          async ({ url, n, viaPeer, options }) => {
             // No named inner functions here: tsx's keepNames would reference a missing
             // `__name` helper inside the page.
             const pf = window.pf;
-            if (viaPeer) pf.state['client'] ??= pf.peerHttp.createPeerFetch(pf.transport(), {});
+            if (viaPeer) {
+              pf.state['client'] ??= pf.peerHttp.createPeerFetch(pf.transport(), options);
+            }
             const client = pf.state['client'] as
               { fetch(u: string): Promise<Response> } | undefined;
             const started = performance.now();
@@ -466,7 +477,7 @@ async function main(): Promise<void> {
             if (got !== n) throw new Error(`expected ${n} bytes, got ${got}`);
             return n / 1048576 / ((performance.now() - started) / 1000);
           },
-          { url, n, viaPeer },
+          { url, n, viaPeer, options: PEER_OPTIONS },
         );
       await fetchRun(`${PEER}/bytes?n=${4 * MiB}`, 4 * MiB, true);
       const httpUrl = `http://127.0.0.1:${agent.httpPort}/bytes?n=${BODY}`;

@@ -34,3 +34,22 @@ export function rawSendCommand(bytes: number): Uint8Array {
   new DataView(message.buffer).setFloat64(1, bytes);
   return message;
 }
+
+/**
+ * peer-http session options for both sides of the bench, from BENCH_PEER_OPTIONS (JSON, e.g.
+ * `{"sendHighWaterMark":4194304}`); the defaults when unset.
+ */
+export function benchPeerOptions(): Record<string, number> {
+  const raw = process.env['BENCH_PEER_OPTIONS'];
+  if (raw === undefined || raw === '') return {};
+  const parsed: unknown = JSON.parse(raw);
+  if (typeof parsed !== 'object' || parsed === null) {
+    throw new Error('BENCH_PEER_OPTIONS must be a JSON object');
+  }
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'number') throw new Error(`BENCH_PEER_OPTIONS.${key} must be a number`);
+    out[key] = value;
+  }
+  return out;
+}
