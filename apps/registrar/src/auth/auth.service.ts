@@ -35,13 +35,14 @@ export class AuthService {
     const email = input.email.toLowerCase();
     const user = await this.repo.findUserByEmail(email);
     const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), input.password);
-    const memberships = user && ok ? await this.repo.memberships(user.id) : [];
+    // Known user: failures are recorded in the user's organization, where its admins see them.
+    const memberships = user ? await this.repo.memberships(user.id) : [];
     const membership = input.orgId
       ? memberships.find((m) => m.orgId === input.orgId)
       : memberships[0];
     if (!user || !ok || user.disabledAt || !membership) {
       await this.audit.record({
-        orgId: membership?.orgId ?? null,
+        orgId: membership?.orgId ?? memberships[0]?.orgId ?? null,
         actorType: 'anonymous',
         actorId: user?.id ?? null,
         action: 'auth.login_failed',

@@ -42,8 +42,25 @@ export class JsonBodyMiddleware implements NestMiddleware {
         err ? reject(mapError(err, this.limit)) : resolve(),
       );
     });
+    const bad = forbiddenKey(req.body as unknown, 0);
+    if (bad !== null) {
+      throw new DomainError(ErrorCode.VALIDATION_FAILED, `property ${bad} is not allowed`);
+    }
     next();
   }
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Prototype-pollution keys anywhere in a parsed body (the DTO whitelist cannot see them). */
+export function forbiddenKey(value: unknown, depth: number): string | null {
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key)) return key;
+    const found = forbiddenKey((value as Record<string, unknown>)[key], depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 function mapError(err: unknown, limit: number): Error {
