@@ -401,6 +401,7 @@ class Session implements PeerHttpSession {
       );
       return;
     }
+    stream.attachment = request; // see Stream.attachment
     let response: Response;
     try {
       const result: unknown = await this.handler!(request);

@@ -50,6 +50,13 @@ export class Stream {
   /** Called once if the stream fails before it closed normally. */
   onFail: ((error: PeerHttpError) => void) | undefined;
   readonly readable: ReadableStream<Uint8Array>;
+  /**
+   * Whatever the layer above must keep alive as long as the stream is open. The server
+   * keeps its `Request` here: Node's `Request` follows the abort signal through a weak
+   * reference and stops propagating aborts once the `Request` is garbage-collected
+   * (nodejs/node#55428), which would leave a handler that kept only `request.signal` hanging.
+   */
+  attachment: unknown;
   /** Whether anybody started reading the inbound body. */
   bodyRead = false;
 
