@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { frameArb } from '../test/support/arbitraries.js';
 import { Decoder } from './decode.js';
 import { encode } from './encode.js';
 import type { PeerHttpError } from './errors.js';
@@ -232,6 +234,45 @@ describe('muxer (against a hand-driven peer)', () => {
       { type: 'END', streamId: 1 },
     );
     expect((await upload).status).toBe(200);
+  });
+});
+
+describe('muxer under arbitrary input (property)', () => {
+  it('ends every run open or closed with a protocol error: no internal error, no hang', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            frameArb.map((f) => encode(f)),
+            fc.uint8Array({ maxLength: 64 }),
+          ),
+          { maxLength: 8 },
+        ),
+        fc.boolean(),
+        async (messages, withRequest) => {
+          const [a, b] = createMemoryTransportPair();
+          const session = createPeerHttp(a, {
+            handler: (r) => new Response(r.body),
+            keepAliveInterval: 0,
+            idleTimeout: 0,
+          });
+          b.onMessage(() => undefined);
+          const own = withRequest ? session.get('/').catch(() => undefined) : undefined;
+          b.send(encode(hello()));
+          for (const message of messages) if (b.isOpen) b.send(message);
+          await sleep(1);
+          await sleep(1);
+          const reason = session.closeReason;
+          expect(
+            reason?.code === ReasonCode.INTERNAL_ERROR && reason.cause !== undefined,
+            String(reason?.cause),
+          ).toBe(false);
+          await session.close();
+          await own;
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
