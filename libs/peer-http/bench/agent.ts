@@ -139,6 +139,11 @@ process.on('message', (raw: ToAgent) => {
         sessions.get(raw.session)?.close();
         sessions.delete(raw.session);
         break;
+      case 'cpu': {
+        const { user, system } = process.cpuUsage();
+        post({ t: 'cpu', user, system });
+        break;
+      }
       case 'rss-start':
         (globalThis as { gc?: () => void }).gc?.();
         rssBaseline = process.memoryUsage.rss();

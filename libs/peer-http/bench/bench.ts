@@ -109,6 +109,14 @@ class Agent {
     return this.nextSession++;
   }
 
+  /** The agent's CPU time so far (user + system), µs. */
+  async cpu(): Promise<number> {
+    const reply = this.next((m) => m.t === 'cpu');
+    this.send({ t: 'cpu' });
+    const m = await reply;
+    return m.t === 'cpu' ? m.user + m.system : NaN;
+  }
+
   async stop(): Promise<void> {
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.send({ t: 'exit' });
@@ -337,12 +345,31 @@ async function main(): Promise<void> {
       tp['node-node raw DataChannel'] = [];
       tp['node-node peer-http'] = [];
       tp['node-node HTTP/1.1 loopback TCP'] = [];
+      // CPU time (both processes, user + system) per MiB moved: robust against other load.
+      const cpu: Record<string, number[]> = {};
+      const measured = async (name: string, run: () => Promise<number>) => {
+        const agentBefore = await agent.cpu();
+        const before = process.cpuUsage();
+        tp[name]?.push(round(await run()));
+        const mine = process.cpuUsage(before);
+        const agentAfter = await agent.cpu();
+        const micros = mine.user + mine.system + agentAfter - agentBefore;
+        (cpu[name] ??= []).push(round(micros / 1000 / (BODY / MiB), 2));
+      };
       for (let i = 0; i < RUNS; i++) {
-        tp['node-node raw DataChannel'].push(round(await rawDownload(raw.transport, BODY)));
-        tp['node-node peer-http'].push(
-          round(await timedFetch(phFetch, `${PEER}/bytes?n=${BODY}`, BODY)),
+        await measured('node-node raw DataChannel', () => rawDownload(raw.transport, BODY));
+        await measured('node-node peer-http', () =>
+          timedFetch(phFetch, `${PEER}/bytes?n=${BODY}`, BODY),
         );
-        tp['node-node HTTP/1.1 loopback TCP'].push(round(await timedFetch(fetch, httpUrl, BODY)));
+        await measured('node-node HTTP/1.1 loopback TCP', () => timedFetch(fetch, httpUrl, BODY));
+      }
+      results['cpuMsPerMiB'] = cpu;
+      for (const [name, runs] of Object.entries(cpu)) {
+        row(
+          `CPU per MiB ${name}`,
+          `${median(runs)} ms`,
+          `both processes; runs: ${runs.join(', ')}`,
+        );
       }
 
       // 3. Small GET latency vs raw ping-pong (same two processes).

@@ -8,6 +8,7 @@ export type ToAgent =
   | { t: 'signal'; session: number; mode: AgentMode; message: SignalMessage }
   | { t: 'close'; session: number }
   | { t: 'rss-start' }
+  | { t: 'cpu' }
   | { t: 'rss-stop' }
   | { t: 'exit' };
 
@@ -16,6 +17,8 @@ export type FromAgent =
   | { t: 'signal'; session: number; message: SignalMessage }
   | { t: 'open'; session: number }
   | { t: 'rss'; baseline: number; peak: number; samples: number }
+  /** process.cpuUsage() of the agent, µs. */
+  | { t: 'cpu'; user: number; system: number }
   | { t: 'error'; message: string };
 
 /**
