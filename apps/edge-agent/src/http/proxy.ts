@@ -1,40 +1,23 @@
-// Allow-listed reverse proxy to local upstream origins (never an open proxy).
+// The agent's allow-listed reverse proxy: a thin policy layer over `createUpstreamProxy`
+// from @peerfetch/peer-http/node (which does the forwarding: streaming both ways with
+// `duplex: 'half'`, hop-by-hop stripping, `redirect: 'manual'`, decoded-body headers).
 //
-// peer-http carries only the origin-form target (path + query, PROTOCOL.md §5.1): the
-// request's own URL origin is just the server's configured base and is ignored here. The
-// upstream is chosen as:
-//   1. the `x-peerfetch-upstream` request header, if present: it must equal one of the
-//      configured origins after the same normalization (scheme + host + port, literally:
-//      `http://localhost:8778` does not match a configured `http://127.0.0.1:8778`, and no
-//      DNS resolution is involved, so DNS rebinding cannot widen the list);
-//   2. otherwise the default origin (config `defaultUpstream`, or the only configured one).
-// Anything else is 403 `{error:{code:'UPSTREAM_NOT_ALLOWED'}}`.
-//
-// The upstream URL is built from the configured origin string + the request's path and
-// query, so nothing from the request can change scheme, host or port. Bodies stream both
-// ways (undici fetch, `duplex: 'half'`); Range and conditional headers pass through;
-// hop-by-hop headers (and those named in `Connection`) are stripped both ways; redirects are
-// never followed (`redirect: 'manual'`: the 3xx goes back to the client as is);
-// `accept-encoding: identity` upstream, because undici would otherwise decode the body while
-// keeping `content-encoding`. Identity headers set by the agent (`x-peerfetch-user`,
-// `-role`, `-session`) replace any the client sent.
+// What this layer adds (agent policy):
+// - upstream selection checked here first, with the agent's error contract:
+//   403 `{error:{code:'UPSTREAM_NOT_ALLOWED',message}}`. peer-http carries only path +
+//   query (PROTOCOL.md §5.1), so the upstream is the `x-peerfetch-upstream` header (must
+//   equal an allow-listed origin after normalization: scheme + host + port, literally;
+//   `localhost` ≠ `127.0.0.1`; no DNS involved, so DNS rebinding cannot widen the list) or
+//   the default origin (config `defaultUpstream`, or the only configured origin);
+// - the verified identity for the upstream: `x-peerfetch-user`, `-role`, `-session` set by
+//   the agent; any `x-peerfetch-*` header the client sent is dropped (no spoofing);
+// - `accept-encoding: identity` upstream, so Range/ETag semantics stay byte-exact;
+// - 502 `{error:{code:'UPSTREAM_UNREACHABLE'}}` when the upstream does not answer.
+import { createUpstreamProxy as createPeerHttpProxy } from '@peerfetch/peer-http/node';
 import { normalizeOrigin } from '../config.js';
 import { errorResponse } from './json.js';
 
 export const UPSTREAM_HEADER = 'x-peerfetch-upstream';
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-]);
 
 export interface ProxyIdentity {
   userId: string;
@@ -43,7 +26,7 @@ export interface ProxyIdentity {
 }
 
 export interface UpstreamProxyOptions {
-  /** Normalized allow-listed origins (`normalizeOrigin`). */
+  /** Allow-listed origins (normalized here with `normalizeOrigin`). */
   origins: readonly string[];
   defaultOrigin?: string | undefined;
   /** Upstream fetch (tests); defaults to the global fetch. */
@@ -52,25 +35,11 @@ export interface UpstreamProxyOptions {
 
 export type ProxyHandler = (request: Request, identity?: ProxyIdentity) => Promise<Response>;
 
+/** Also stripped here: proxy credentials are for this hop (peer-http's HOP_BY_HOP lacks them). */
+const AGENT_STRIPPED = new Set(['accept-encoding', 'proxy-authorization', 'proxy-authenticate']);
+
 function notAllowed(message: string): Response {
   return errorResponse(403, 'UPSTREAM_NOT_ALLOWED', message);
-}
-
-function copyHeaders(from: Headers, extraDrop: (name: string) => boolean): Headers {
-  const named = (from.get('connection') ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter((s) => s !== '');
-  const out = new Headers();
-  from.forEach((value, name) => {
-    if (HOP_BY_HOP.has(name) || named.includes(name) || extraDrop(name)) return;
-    out.append(name, value);
-  });
-  if (typeof from.getSetCookie === 'function') {
-    out.delete('set-cookie');
-    for (const c of from.getSetCookie()) out.append('set-cookie', c);
-  }
-  return out;
 }
 
 export function createUpstreamProxy(options: UpstreamProxyOptions): ProxyHandler {
@@ -84,35 +53,41 @@ export function createUpstreamProxy(options: UpstreamProxyOptions): ProxyHandler
   if (defaultOrigin !== undefined && !origins.has(defaultOrigin)) {
     throw new Error('defaultOrigin must be one of origins');
   }
-  const upstreamFetch = options.fetch ?? fetch;
+  const failed = new WeakSet<Request>();
+  const inner =
+    origins.size > 0
+      ? createPeerHttpProxy({
+          origins: [...origins],
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        })
+      : undefined;
 
   return async (request, identity) => {
     let origin: string | undefined;
     const selected = request.headers.get(UPSTREAM_HEADER);
     if (selected !== null) {
-      let normalized: string;
       try {
-        normalized = normalizeOrigin(selected.trim());
+        origin = normalizeOrigin(selected.trim());
       } catch {
         return notAllowed('the requested upstream is not an allow-listed origin');
       }
-      if (!origins.has(normalized)) {
+      if (!origins.has(origin)) {
         return notAllowed('the requested upstream is not an allow-listed origin');
       }
-      origin = normalized;
     } else {
       origin = defaultOrigin;
     }
-    if (origin === undefined) return notAllowed('no upstream origin is configured for this path');
+    if (origin === undefined || inner === undefined) {
+      return notAllowed('no upstream origin is configured for this path');
+    }
 
-    const incoming = new URL(request.url);
-    const target = new URL(`${origin}${incoming.pathname}${incoming.search}`);
-    if (target.origin !== origin) return notAllowed('target escapes the upstream origin');
-
-    const headers = copyHeaders(
-      request.headers,
-      (n) => n === UPSTREAM_HEADER || n.startsWith('x-peerfetch-') || n === 'accept-encoding',
-    );
+    const headers = new Headers();
+    request.headers.forEach((value, name) => {
+      if (!name.startsWith('x-peerfetch-') && !AGENT_STRIPPED.has(name)) {
+        headers.append(name, value);
+      }
+    });
+    headers.set(UPSTREAM_HEADER, origin);
     headers.set('accept-encoding', 'identity');
     if (identity) {
       headers.set('x-peerfetch-user', identity.userId);
@@ -120,30 +95,54 @@ export function createUpstreamProxy(options: UpstreamProxyOptions): ProxyHandler
       headers.set('x-peerfetch-session', identity.sessionId);
     }
     const hasBody = request.body !== null && request.method !== 'GET' && request.method !== 'HEAD';
-    const init: RequestInit & { duplex?: 'half' } = {
+    const forwarded = new Request(request.url, {
       method: request.method,
       headers,
-      redirect: 'manual',
       signal: request.signal,
+      redirect: 'manual',
       ...(hasBody ? { body: request.body, duplex: 'half' } : {}),
-    };
-    let upstream: Response;
+    });
+
+    let response: Response;
     try {
-      upstream = await upstreamFetch(target, init);
+      response = await createPeerHttpProxyCall(inner, forwarded, () => failed.add(forwarded));
     } catch (err) {
       if (request.signal.aborted) throw err;
       return errorResponse(502, 'UPSTREAM_UNREACHABLE', 'the upstream did not answer');
     }
-    const out = copyHeaders(upstream.headers, () => false);
-    const nullBody =
-      request.method === 'HEAD' ||
-      [204, 205, 304].includes(upstream.status) ||
-      upstream.body === null;
-    if (nullBody) await upstream.body?.cancel().catch(() => undefined);
-    return new Response(nullBody ? null : upstream.body, {
-      status: upstream.status,
-      statusText: upstream.statusText,
-      headers: out,
-    });
+    if (failed.has(forwarded)) {
+      await response.body?.cancel().catch(() => undefined);
+      return errorResponse(502, 'UPSTREAM_UNREACHABLE', 'the upstream did not answer');
+    }
+    if (request.method === 'HEAD' || [204, 205, 304].includes(response.status)) {
+      await response.body?.cancel().catch(() => undefined);
+      return new Response(null, { status: response.status, headers: response.headers });
+    }
+    return response;
   };
+}
+
+type InnerProxy = ReturnType<typeof createPeerHttpProxy>;
+
+// The inner proxy answers an unreachable upstream with a bare 502
+// `{"error":"upstream unreachable"}`; it is recognised here and re-shaped to the agent's
+// error contract. (Its `onError` hook is per proxy, not per request.)
+function createPeerHttpProxyCall(
+  inner: InnerProxy,
+  request: Request,
+  onFailure: () => void,
+): Promise<Response> {
+  return Promise.resolve(inner(request)).then((res) => {
+    if (res.status === 502 && res.headers.get('content-type')?.startsWith('application/json')) {
+      return res
+        .clone()
+        .json()
+        .then((body: unknown) => {
+          if ((body as { error?: unknown } | null)?.error === 'upstream unreachable') onFailure();
+          return res;
+        })
+        .catch(() => res);
+    }
+    return res;
+  });
 }
