@@ -237,6 +237,20 @@ describe('muxer (against a hand-driven peer)', () => {
   });
 });
 
+describe('muxer over small messages', () => {
+  it('splits a frame larger than the channel message size across messages', async () => {
+    const [a, b] = createMemoryTransportPair({ maxMessageSize: 1024 });
+    const server = createPeerHttp(b, {
+      handler: (r) => Response.json({ v: r.headers.get('x-long')?.length }),
+    });
+    const client = createPeerHttp(a);
+    const response = await client.get('/', { headers: { 'x-long': 'v'.repeat(5000) } });
+    expect(await response.json()).toEqual({ v: 5000 });
+    expect(server.peerLimits?.maxFrameSize).toBe(16384);
+    await client.close();
+  });
+});
+
 describe('muxer under arbitrary input (property)', () => {
   it('ends every run open or closed with a protocol error: no internal error, no hang', async () => {
     await fc.assert(

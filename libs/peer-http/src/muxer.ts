@@ -177,7 +177,12 @@ export class Muxer implements StreamHost {
   sendFrame(frame: Frame): void {
     if (this.isClosed || !this.transport.isOpen) return;
     try {
-      this.transport.send(encode(frame));
+      const bytes = encode(frame);
+      const max = this.transport.maxMessageSize;
+      if (bytes.length <= max) this.transport.send(bytes);
+      else
+        for (let at = 0; at < bytes.length; at += max)
+          this.transport.send(bytes.subarray(at, at + max));
     } catch (error) {
       // the channel is going away; onClose reports it
       if (!this.transport.isOpen) return;
