@@ -114,6 +114,16 @@ async function main() {
         await page.getByRole('heading', { name: 'Claim code created' }).waitFor();
         await shot(page, `enroll-${tag}`);
 
+        for (const [path, heading] of [
+          ['/access', 'Access'],
+          ['/audit', 'Audit log'],
+        ] as const) {
+          await page.goto(new URL(path, base).toString());
+          await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+          await page.getByRole('table').first().waitFor();
+          await shot(page, `${path.slice(1)}-${tag}`);
+        }
+
         await context.close();
       }
     }

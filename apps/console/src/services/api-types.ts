@@ -1,5 +1,6 @@
-// Wire types of the registrar REST API as the console uses them.
-// Timestamps are milliseconds since the epoch (as in the enrollment and MQTT contracts).
+// The console's view of the registrar's data. The wire shapes (apps/registrar
+// src/*/*.types.ts: ISO timestamps, nullable columns) are decoded into these by
+// api-decode.ts; timestamps here are milliseconds since the epoch.
 
 export type OrgRole = 'owner' | 'admin' | 'member';
 
@@ -15,17 +16,15 @@ export interface Membership {
   role: OrgRole;
 }
 
+/** The signed-in session: one user in one organisation. */
 export interface Me {
   user: User;
+  orgId: string;
+  role: OrgRole;
   memberships: Membership[];
 }
 
-export interface Org {
-  id: string;
-  name: string;
-}
-
-export type DeviceStatus = 'online' | 'offline';
+export type DeviceStatus = 'online' | 'offline' | 'revoked';
 
 export interface Device {
   id: string;
@@ -34,27 +33,39 @@ export interface Device {
   tags: string[];
   status: DeviceStatus;
   lastSeenAt: number | null;
-  agentVersion: string | null;
-  /** SHA-256 of the device's Ed25519 public key, RFC 4648 base32 without padding. */
+  agentVersion: string;
+  /** SHA-256 of the device's Ed25519 public key, base64url (as the registrar stores it). */
   fingerprint: string;
-  enrolledAt: number;
+  createdAt: number;
   revokedAt: number | null;
 }
 
-export interface DevicePatch {
-  name?: string;
-  tags?: string[];
+export interface DeviceQuery {
+  tag?: string;
+  status?: DeviceStatus;
+  search?: string;
+  limit?: number;
+  offset?: number;
 }
+
+export interface DevicePage {
+  items: Device[];
+  total: number;
+}
+
+export type ClaimCodeState = 'active' | 'used' | 'expired' | 'revoked';
 
 export interface ClaimCode {
   id: string;
-  /** Name given to the device that enrolls with this code, if any. */
-  name: string | null;
+  /** Becomes the device's name by default. */
+  label: string | null;
   tags: string[];
   createdAt: number;
   expiresAt: number;
   usedAt: number | null;
+  usedByDevice: string | null;
   revokedAt: number | null;
+  state: ClaimCodeState;
 }
 
 /** Returned once, at creation: the only time the secret code is visible. */
@@ -63,72 +74,69 @@ export interface CreatedClaimCode extends ClaimCode {
 }
 
 export interface CreateClaimCodeInput {
-  expiresInSeconds: number;
-  tags: string[];
-  name?: string;
+  label?: string;
+  tags?: string[];
+  /** 1 … 8760; the registrar defaults to 24. */
+  ttlHours?: number;
 }
 
+export type GrantRole = 'viewer' | 'operator' | 'admin';
+export type GrantSubject = { kind: 'user'; userId: string } | { kind: 'group'; groupId: string };
 export type GrantTarget = { kind: 'device'; deviceId: string } | { kind: 'tag'; tag: string };
-export type GrantRole = 'viewer' | 'operator';
 
 export interface Grant {
   id: string;
-  userId: string;
+  subject: GrantSubject;
   target: GrantTarget;
   role: GrantRole;
+  createdBy: string | null;
   createdAt: number;
-  expiresAt: number | null;
 }
 
 export interface CreateGrantInput {
-  userId: string;
+  subject: GrantSubject;
   target: GrantTarget;
   role: GrantRole;
-  expiresAt: number | null;
 }
 
-export interface GrantPatch {
-  role?: GrantRole;
-  expiresAt?: number | null;
-}
-
-export interface Member {
-  userId: string;
+export interface OrgUser {
+  id: string;
   email: string;
   name: string;
   role: OrgRole;
-  joinedAt: number;
-}
-
-export interface Invite {
-  id: string;
-  email: string;
-  role: OrgRole;
   createdAt: number;
-  expiresAt: number;
 }
 
-export interface CreateInviteInput {
+export interface CreateUserInput {
   email: string;
+  name: string;
+  /** Initial password, set by the admin (the registrar has no invitations yet). */
+  password: string;
   role: OrgRole;
 }
+
+export type ActorType = 'user' | 'device' | 'system' | 'anonymous';
 
 export interface AuditEvent {
   id: string;
   ts: number;
-  /** e.g. `auth.login`, `device.rename`, `session.request`, `peer-http.request`. */
+  actorType: ActorType | (string & {});
+  actorId: string | null;
+  /** `scope.verb`, e.g. `auth.login`, `device.rename`, `grant.create`. */
   action: string;
-  actor: { kind: 'user' | 'device' | 'system'; id: string; label: string };
-  deviceId: string | null;
-  detail: Record<string, unknown>;
+  targetType: string | null;
+  targetId: string | null;
+  details: unknown;
+  sourceIp: string | null;
 }
 
 export interface AuditQuery {
+  /** Exact `scope.verb`. */
   action?: string;
   actorId?: string;
-  deviceId?: string;
-  from?: number;
-  to?: number;
+  targetId?: string;
+  since?: number;
+  until?: number;
   cursor?: string;
   limit?: number;
 }

@@ -1,8 +1,23 @@
-// Typed client for the registrar REST API. The only code that knows URLs and methods.
-// Cookie-authenticated (the platform sends credentials). Every failure is an ApiError;
-// a 401 on an authenticated call also fires `onUnauthorized` (the app redirects to sign-in).
+// Typed client for the registrar REST API (apps/registrar, global prefix /api). The only
+// code that knows URLs, methods and wire shapes. Cookie-authenticated: the session cookie
+// is httpOnly and set by the registrar; the token in the login answer is not kept.
+// Every failure is an ApiError; a 401 on an authenticated call also fires
+// `onUnauthorized` (the app redirects to sign-in).
 import type { RegistrarHttp } from '../platform/index.js';
 import { ApiError } from './api-error.js';
+import {
+  DecodeError,
+  decodeAuditPage,
+  decodeClaimCode,
+  decodeCreatedClaimCode,
+  decodeDevice,
+  decodeDevicePage,
+  decodeGrant,
+  decodeList,
+  decodeMe,
+  decodeOrgUser,
+  decodeSessionTicket,
+} from './api-decode.js';
 import type {
   AuditEvent,
   AuditQuery,
@@ -10,15 +25,14 @@ import type {
   CreateClaimCodeInput,
   CreatedClaimCode,
   CreateGrantInput,
-  CreateInviteInput,
+  CreateUserInput,
   Device,
-  DevicePatch,
+  DevicePage,
+  DeviceQuery,
   Grant,
-  GrantPatch,
-  Invite,
+  GrantRole,
   Me,
-  Member,
-  Org,
+  OrgUser,
   Page,
   SessionRequest,
   SessionTicket,
@@ -27,16 +41,19 @@ import type {
 export { ApiError } from './api-error.js';
 export type * from './api-types.js';
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Query = Record<string, string | number | undefined>;
 
 interface CallOptions {
   body?: unknown;
-  query?: Record<string, string | number | undefined>;
+  query?: Query;
   /** A 401 here is an expected answer (sign-in, session probe), not an expired session. */
   anonymous?: boolean;
 }
 
 const seg = (value: string) => encodeURIComponent(value);
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+const none = (): void => undefined;
 
 export class ApiClient {
   /** Called on a 401 from an authenticated call. */
@@ -48,105 +65,113 @@ export class ApiClient {
     return this.http.baseUrl;
   }
 
-  // --- auth -------------------------------------------------------------------------------
-  login(email: string, password: string): Promise<Me> {
-    return this.call('POST', '/api/auth/login', { body: { email, password }, anonymous: true });
+  // --- auth ---------------------------------------------------------------------- /api/auth
+  /** Signs in to `orgId`, or to the user's first organisation. */
+  login(email: string, password: string, orgId?: string): Promise<Me> {
+    return this.call('POST', '/api/auth/login', decodeMe, {
+      body: { email, password, ...(orgId ? { orgId } : {}) },
+      anonymous: true,
+    });
   }
   logout(): Promise<void> {
-    return this.call('POST', '/api/auth/logout', { anonymous: true });
+    return this.call('POST', '/api/auth/logout', none, { anonymous: true });
   }
-  /** The signed-in user, or null when there is no valid session. */
+  /** The signed-in session, or null when there is none. */
   async me(): Promise<Me | null> {
     try {
-      return await this.call<Me>('GET', '/api/auth/me', { anonymous: true });
+      return await this.call('GET', '/api/auth/me', decodeMe, { anonymous: true });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return null;
       throw error;
     }
   }
 
-  // --- orgs -------------------------------------------------------------------------------
-  listOrgs(): Promise<Org[]> {
-    return this.call('GET', '/api/orgs');
+  // --- devices ---------------------------------------------------------------- /api/devices
+  listDevices(query: DeviceQuery = {}): Promise<DevicePage> {
+    return this.call('GET', '/api/devices', decodeDevicePage, { query: { ...query } });
   }
-
-  // --- devices ----------------------------------------------------------------------------
-  listDevices(orgId: string): Promise<Device[]> {
-    return this.call('GET', `/api/orgs/${seg(orgId)}/devices`);
+  getDevice(id: string): Promise<Device> {
+    return this.call('GET', `/api/devices/${seg(id)}`, decodeDevice);
   }
-  getDevice(orgId: string, deviceId: string): Promise<Device> {
-    return this.call('GET', `/api/orgs/${seg(orgId)}/devices/${seg(deviceId)}`);
+  renameDevice(id: string, name: string): Promise<Device> {
+    return this.call('PATCH', `/api/devices/${seg(id)}`, decodeDevice, { body: { name } });
   }
-  updateDevice(orgId: string, deviceId: string, patch: DevicePatch): Promise<Device> {
-    return this.call('PATCH', `/api/orgs/${seg(orgId)}/devices/${seg(deviceId)}`, {
-      body: patch,
+  /** Replaces the device's tags. */
+  setDeviceTags(id: string, tags: string[]): Promise<Device> {
+    return this.call('PUT', `/api/devices/${seg(id)}/tags`, decodeDevice, { body: { tags } });
+  }
+  /** Revokes the device's key: it can never enroll or connect again. */
+  revokeDevice(id: string, reason?: string): Promise<Device> {
+    return this.call('POST', `/api/devices/${seg(id)}/revoke`, decodeDevice, {
+      body: reason ? { reason } : {},
     });
   }
-  renameDevice(orgId: string, deviceId: string, name: string): Promise<Device> {
-    return this.updateDevice(orgId, deviceId, { name });
-  }
-  setDeviceTags(orgId: string, deviceId: string, tags: string[]): Promise<Device> {
-    return this.updateDevice(orgId, deviceId, { tags });
-  }
-  deleteDevice(orgId: string, deviceId: string): Promise<void> {
-    return this.call('DELETE', `/api/orgs/${seg(orgId)}/devices/${seg(deviceId)}`);
-  }
-  /** Revokes the device's credentials; it stays listed as revoked. */
-  revokeDevice(orgId: string, deviceId: string): Promise<Device> {
-    return this.call('POST', `/api/orgs/${seg(orgId)}/devices/${seg(deviceId)}/revoke`);
+  deleteDevice(id: string): Promise<void> {
+    return this.call('DELETE', `/api/devices/${seg(id)}`, none);
   }
 
-  // --- claim codes ------------------------------------------------------------------------
-  createClaimCode(orgId: string, input: CreateClaimCodeInput): Promise<CreatedClaimCode> {
-    return this.call('POST', `/api/orgs/${seg(orgId)}/claim-codes`, { body: input });
+  // --- claim codes -------------------------------------------------------- /api/claim-codes
+  createClaimCode(input: CreateClaimCodeInput): Promise<CreatedClaimCode> {
+    return this.call('POST', '/api/claim-codes', decodeCreatedClaimCode, { body: input });
   }
-  listClaimCodes(orgId: string): Promise<ClaimCode[]> {
-    return this.call('GET', `/api/orgs/${seg(orgId)}/claim-codes`);
+  listClaimCodes(): Promise<ClaimCode[]> {
+    return this.call('GET', '/api/claim-codes', decodeList(decodeClaimCode, 'claimCodes'));
   }
-  revokeClaimCode(orgId: string, id: string): Promise<void> {
-    return this.call('DELETE', `/api/orgs/${seg(orgId)}/claim-codes/${seg(id)}`);
-  }
-
-  // --- grants -----------------------------------------------------------------------------
-  listGrants(orgId: string, filter: { deviceId?: string; tag?: string } = {}): Promise<Grant[]> {
-    return this.call('GET', `/api/orgs/${seg(orgId)}/grants`, { query: filter });
-  }
-  createGrant(orgId: string, input: CreateGrantInput): Promise<Grant> {
-    return this.call('POST', `/api/orgs/${seg(orgId)}/grants`, { body: input });
-  }
-  updateGrant(orgId: string, id: string, patch: GrantPatch): Promise<Grant> {
-    return this.call('PATCH', `/api/orgs/${seg(orgId)}/grants/${seg(id)}`, { body: patch });
-  }
-  deleteGrant(orgId: string, id: string): Promise<void> {
-    return this.call('DELETE', `/api/orgs/${seg(orgId)}/grants/${seg(id)}`);
+  revokeClaimCode(id: string): Promise<ClaimCode> {
+    return this.call('POST', `/api/claim-codes/${seg(id)}/revoke`, decodeClaimCode);
   }
 
-  // --- users and invites ------------------------------------------------------------------
-  listMembers(orgId: string): Promise<Member[]> {
-    return this.call('GET', `/api/orgs/${seg(orgId)}/members`);
+  // --- grants ------------------------------------------------------------------ /api/grants
+  listGrants(filter: { userId?: string; deviceId?: string } = {}): Promise<Grant[]> {
+    return this.call('GET', '/api/grants', decodeList(decodeGrant, 'grants'), {
+      query: { ...filter },
+    });
   }
-  listInvites(orgId: string): Promise<Invite[]> {
-    return this.call('GET', `/api/orgs/${seg(orgId)}/invites`);
+  createGrant(input: CreateGrantInput): Promise<Grant> {
+    const { subject, target, role } = input;
+    return this.call('POST', '/api/grants', decodeGrant, {
+      body: {
+        ...(subject.kind === 'user' ? { userId: subject.userId } : { groupId: subject.groupId }),
+        ...(target.kind === 'device' ? { deviceId: target.deviceId } : { deviceTag: target.tag }),
+        role,
+      },
+    });
   }
-  createInvite(orgId: string, input: CreateInviteInput): Promise<Invite> {
-    return this.call('POST', `/api/orgs/${seg(orgId)}/invites`, { body: input });
+  updateGrantRole(id: string, role: GrantRole): Promise<Grant> {
+    return this.call('PATCH', `/api/grants/${seg(id)}`, decodeGrant, { body: { role } });
   }
-  revokeInvite(orgId: string, id: string): Promise<void> {
-    return this.call('DELETE', `/api/orgs/${seg(orgId)}/invites/${seg(id)}`);
+  deleteGrant(id: string): Promise<void> {
+    return this.call('DELETE', `/api/grants/${seg(id)}`, none);
   }
 
-  // --- audit ------------------------------------------------------------------------------
-  queryAudit(orgId: string, query: AuditQuery = {}): Promise<Page<AuditEvent>> {
-    return this.call('GET', `/api/orgs/${seg(orgId)}/audit`, { query: { ...query } });
+  // --- users -------------------------------------------------------------------- /api/users
+  listUsers(): Promise<OrgUser[]> {
+    return this.call('GET', '/api/users', decodeList(decodeOrgUser, 'users'));
+  }
+  createUser(input: CreateUserInput): Promise<OrgUser> {
+    return this.call('POST', '/api/users', decodeOrgUser, { body: input });
   }
 
-  // --- sessions (used by the device-session feature) --------------------------------------
+  // --- audit -------------------------------------------------------------------- /api/audit
+  queryAudit(query: AuditQuery = {}): Promise<Page<AuditEvent>> {
+    const { since, until, ...rest } = query;
+    return this.call('GET', '/api/audit', decodeAuditPage, {
+      query: { ...rest, since: iso(since), until: iso(until) },
+    });
+  }
+
+  // --- sessions (device-session feature; not implemented by the registrar yet) ------------
   requestSession(request: SessionRequest): Promise<SessionTicket> {
-    return this.call('POST', '/api/sessions', { body: request });
+    return this.call('POST', '/api/sessions', decodeSessionTicket, { body: request });
   }
 
   // --- plumbing ---------------------------------------------------------------------------
-  private async call<T>(method: Method, path: string, options: CallOptions = {}): Promise<T> {
+  private async call<T>(
+    method: Method,
+    path: string,
+    decode: (body: unknown) => T,
+    options: CallOptions = {},
+  ): Promise<T> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined && value !== '') params.set(key, String(value));
@@ -169,17 +194,30 @@ export class ApiClient {
       if (error.status === 401 && !options.anonymous) this.onUnauthorized(error);
       throw error;
     }
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    if (text === '') return undefined as T;
+    const text = response.status === 204 ? '' : await response.text();
+    let body: unknown = undefined;
+    if (text !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ApiError(
+          response.status,
+          'BAD_RESPONSE',
+          'The registrar sent an unreadable answer.',
+        );
+      }
+    }
     try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw new ApiError(
-        response.status,
-        'BAD_RESPONSE',
-        'The registrar sent an unreadable answer.',
-      );
+      return decode(body);
+    } catch (e) {
+      if (e instanceof DecodeError) {
+        throw new ApiError(
+          response.status,
+          'BAD_RESPONSE',
+          `Unexpected answer from the registrar (${e.message}).`,
+        );
+      }
+      throw e;
     }
   }
 }

@@ -1,6 +1,9 @@
-// The commands a person pastes on a device to enroll it with a claim code.
+// The commands a person pastes on a device to enroll it with a claim code. Names follow
+// apps/edge-agent: environment REGISTRAR_URL / CLAIM_CODE / DEVICE_NAME, state in
+// DATA_DIR (/data in the image); CLI `edge-agent enroll --registrar URL --code CODE
+// [--name NAME]` then `edge-agent run` (which also enrolls by itself from the env).
 
-/** The edge-agent image (multi-arch). */
+/** The edge-agent image (multi-arch; published by the release pipeline). */
 export const AGENT_IMAGE = 'ghcr.io/peerfetch/edge-agent:latest';
 /** The edge-agent package for hosts without a container engine. */
 export const AGENT_PACKAGE = '@peerfetch/edge-agent';
@@ -16,18 +19,28 @@ export interface EnrollCommands {
   node: string;
 }
 
-export function enrollCommands(registrarUrl: string, code: string): EnrollCommands {
+export function enrollCommands(
+  registrarUrl: string,
+  code: string,
+  name?: string | null,
+): EnrollCommands {
   const url = shellQuote(registrarUrl.replace(/\/+$/, ''));
   const c = shellQuote(code);
+  const n = name ? shellQuote(name) : null;
   return {
     docker: [
       'docker run -d --name peerfetch-agent --restart unless-stopped',
-      '-v peerfetch-agent:/var/lib/peerfetch',
-      `-e PEERFETCH_REGISTRAR_URL=${url}`,
-      `-e PEERFETCH_CLAIM_CODE=${c}`,
+      '-v peerfetch-agent:/data',
+      `-e REGISTRAR_URL=${url}`,
+      `-e CLAIM_CODE=${c}`,
+      ...(n ? [`-e DEVICE_NAME=${n}`] : []),
       AGENT_IMAGE,
     ].join(' '),
-    node: `npx --yes ${AGENT_PACKAGE} --registrar ${url} --claim-code ${c}`,
+    node: [
+      `npx --yes ${AGENT_PACKAGE} enroll --registrar ${url} --code ${c}`,
+      ...(n ? [`--name ${n}`] : []),
+      `&& npx --yes ${AGENT_PACKAGE} run`,
+    ].join(' '),
   };
 }
 

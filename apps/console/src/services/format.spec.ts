@@ -1,5 +1,6 @@
+import { generateKeyPair, keyFingerprint } from '@peerfetch/crypto';
 import { describe, expect, it } from 'vitest';
-import { fingerprintLines, relativeTime, shortId } from './format.js';
+import { fingerprintLines, fromBase64url, relativeTime, shortId, toBase32 } from './format.js';
 
 const NOW = 1_750_000_000_000;
 
@@ -14,16 +15,27 @@ describe('format', () => {
     expect(relativeTime(NOW + 30 * 60_000, NOW)).toBe('in 30 minutes');
   });
 
-  it('groups a 52-character fingerprint into lines of four groups of four', () => {
-    const fp = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKLMNOPQRST';
-    expect(fp).toHaveLength(52);
-    expect(fingerprintLines(fp.toLowerCase())).toEqual([
-      'ABCD EFGH IJKL MNOP',
-      'QRST UVWX YZ23 4567',
-      'ABCD EFGH IJKL MNOP',
-      'QRST',
-    ]);
-    expect(fingerprintLines('')).toEqual([]);
+  it('encodes RFC 4648 test vectors', () => {
+    const utf8 = (s: string) => new TextEncoder().encode(s);
+    expect(toBase32(utf8('foobar'))).toBe('MZXW6YTBOI');
+    expect(toBase32(utf8('f'))).toBe('MY');
+    expect(fromBase64url('Zm9vYmFy')).toEqual(utf8('foobar'));
+    expect(fromBase64url('Zg')).toEqual(utf8('f'));
+    expect(fromBase64url('not+base64url')).toBeNull();
+  });
+
+  it('shows the registrar’s fingerprint exactly as the agent prints it (libs/crypto)', () => {
+    for (let i = 0; i < 5; i++) {
+      const fp = keyFingerprint(generateKeyPair().publicKey);
+      const lines = fingerprintLines(fp.base64url);
+      expect(lines.join(' ')).toBe(fp.display);
+      expect(lines.length).toBe(4);
+      expect(lines[0]?.split(' ')).toHaveLength(4);
+    }
+  });
+
+  it('shows a malformed fingerprint as it came', () => {
+    expect(fingerprintLines('???')).toEqual(['???']);
   });
 
   it('shortens ids', () => {

@@ -23,13 +23,52 @@ export function dateTime(ts: number, locale = 'en'): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(ts);
 }
 
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** base64url (no padding) → bytes; null when the text is not base64url. */
+export function fromBase64url(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const ch of text) {
+    value = (value << 6) | B64URL.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >> bits) & 0xff);
+    }
+  }
+  return new Uint8Array(out);
+}
+
+/** RFC 4648 base32, no padding. */
+export function toBase32(bytes: Uint8Array): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += B32[(value >> bits) & 31];
+    }
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out;
+}
+
 /**
- * A key fingerprint for people to compare out loud: groups of 4 characters, 4 groups per
- * line (as `keyFingerprint().display` in libs/crypto, wrapped for small screens).
+ * A key fingerprint for people to compare: the registrar stores SHA-256 as base64url; the
+ * agent prints `keyFingerprint().display` of libs/crypto (base32 in groups of 4). This
+ * gives the same groups, four per line so that they fit a phone.
  */
-export function fingerprintLines(fingerprint: string): string[] {
-  const clean = fingerprint.replace(/\s+/g, '').toUpperCase();
-  const groups = clean.match(/.{1,4}/g) ?? [];
+export function fingerprintLines(base64url: string): string[] {
+  const bytes = fromBase64url(base64url);
+  if (!bytes) return [base64url];
+  const groups = toBase32(bytes).match(/.{1,4}/g) ?? [];
   const lines: string[] = [];
   for (let i = 0; i < groups.length; i += 4) lines.push(groups.slice(i, i + 4).join(' '));
   return lines;

@@ -1,11 +1,9 @@
 // Live device presence. The fleet store listens to a PresenceSource; the registrar's
 // WebSocket will feed one (its protocol is not specified yet: docs/signaling.md), tests
 // and the demo use the in-memory source.
-import type { DeviceStatus } from './api-types.js';
-
 export interface PresenceUpdate {
   deviceId: string;
-  status: DeviceStatus;
+  status: 'online' | 'offline';
   /** When the registrar observed the change (ms since the epoch). */
   ts: number;
 }

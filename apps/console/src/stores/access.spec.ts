@@ -1,8 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_IDS } from '../testing/fake-registrar.js';
 import { setupTest, type TestContext } from '../testing/setup.js';
 import { useAccessStore } from './access.js';
 import { useAuthStore } from './auth.js';
 
+const I = DEMO_IDS;
 let ctx: TestContext;
 beforeEach(async () => {
   ctx = setupTest({ signedIn: true });
@@ -10,70 +12,94 @@ beforeEach(async () => {
 });
 
 describe('access store', () => {
-  it('loads grants, members and invites together', async () => {
+  it('loads people and grants together', async () => {
     const access = useAccessStore();
     await access.load();
-    expect(access.grants.map((g) => g.id)).toEqual(['g-1']);
-    expect(access.members).toHaveLength(2);
-    expect(access.invites).toEqual([]);
-    expect(access.memberLabel('u-bob')).toBe('Bob Builder');
-    expect(access.memberLabel('u-unknown')).toBe('u-unknown');
+    expect(access.grants).toHaveLength(1);
+    expect(access.users.map((u) => u.email)).toEqual(['ada@example.com', 'bob@example.com']);
+    expect(access.userLabel(I.bob)).toBe('Bob Builder');
+    expect(access.userLabel('12345678-unknown')).toBe('12345678');
+    expect(access.subjectLabel(access.grants[0]!)).toBe('Bob Builder');
+  });
+
+  it('does not ask for grants when the user is not an admin', async () => {
+    ctx.registrar.signIn(I.bob);
+    const auth = useAuthStore();
+    auth.sessionExpired();
+    await auth.signIn('bob@example.com', 'hunter2hunter2');
+    const access = useAccessStore();
+    await access.load();
+    expect(access.error).toBeNull();
+    expect(access.users).toHaveLength(2);
+    expect(ctx.platform.requests.some((r) => r.url.includes('/api/grants'))).toBe(false);
   });
 
   it('finds the grants that apply to a device directly or by tag', async () => {
     const access = useAccessStore();
     await access.load();
     const direct = await access.createGrant({
-      userId: 'u-bob',
-      target: { kind: 'device', deviceId: 'd-9' },
+      subject: { kind: 'user', userId: I.bob },
+      target: { kind: 'device', deviceId: I.kiosk },
       role: 'operator',
-      expiresAt: null,
     });
-    expect(access.grantsFor({ id: 'd-9', tags: ['site:north'] }).map((g) => g.id)).toEqual([
-      'g-1',
+    const tagGrant = access.grants[0]?.id;
+    expect(access.grantsFor({ id: I.kiosk, tags: ['site:north'] }).map((g) => g.id)).toEqual([
+      tagGrant,
       direct.id,
     ]);
-    expect(access.grantsFor({ id: 'd-8', tags: [] })).toEqual([]);
+    expect(access.grantsFor({ id: I.dock, tags: [] })).toEqual([]);
   });
 
-  it('updates and deletes grants', async () => {
+  it('changes a grant’s role and deletes grants', async () => {
     const access = useAccessStore();
     await access.load();
-    await access.updateGrant('g-1', { role: 'operator' });
+    const id = access.grants[0]?.id ?? '';
+    await access.setGrantRole(id, 'operator');
     expect(access.grants[0]?.role).toBe('operator');
-    await access.deleteGrant('g-1');
+    await access.deleteGrant(id);
     expect(access.grants).toEqual([]);
     expect(ctx.registrar.state.grants).toEqual([]);
   });
 
-  it('rejects a grant for a non-member and keeps the list', async () => {
+  it('rejects a grant for someone outside the org and keeps the list', async () => {
     const access = useAccessStore();
     await access.load();
     await expect(
       access.createGrant({
-        userId: 'u-x',
+        subject: { kind: 'user', userId: '00000000-0000-4000-8000-0000000000ff' },
         target: { kind: 'tag', tag: 't' },
         role: 'viewer',
-        expiresAt: null,
       }),
-    ).rejects.toMatchObject({ status: 400 });
+    ).rejects.toMatchObject({ status: 404 });
     expect(access.grants).toHaveLength(1);
   });
 
-  it('invites and revokes', async () => {
+  it('adds a person with an initial password', async () => {
     const access = useAccessStore();
     await access.load();
-    const invite = await access.invite({ email: ' eve@example.com ', role: 'member' });
-    expect(invite.email).toBe('eve@example.com');
-    expect(access.invites).toHaveLength(1);
-    await access.revokeInvite(invite.id);
-    expect(access.invites).toHaveLength(0);
+    const user = await access.addUser({
+      email: ' eve@example.com ',
+      name: ' Eve ',
+      password: 'a long enough password',
+      role: 'member',
+    });
+    expect(user).toMatchObject({ email: 'eve@example.com', name: 'Eve' });
+    expect(access.users).toHaveLength(3);
+    await expect(
+      access.addUser({ email: 'x@example.com', name: 'X', password: 'short', role: 'member' }),
+    ).rejects.toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
   });
 
   it('surfaces a load failure', async () => {
-    ctx.registrar.state.members['org-acme'] = [];
+    ctx.registrar.session = null;
     const access = useAccessStore();
     await access.load();
-    expect(access.error).toBe('Not a member of this org');
+    // 401 goes to the unauthorized hook (sign-in redirect), not the error banner.
+    expect(access.error).toBeNull();
+    ctx.registrar.signIn(I.ada);
+    const grant = ctx.registrar.state.grants[0];
+    if (grant) grant.role = 'root' as never;
+    await access.load();
+    expect(access.error).toMatch(/Unexpected answer/);
   });
 });

@@ -3,12 +3,11 @@ import { ref } from 'vue';
 import { useTask } from '../composables/useTask.js';
 import type {
   CreateGrantInput,
-  CreateInviteInput,
+  CreateUserInput,
   Device,
   Grant,
-  GrantPatch,
-  Invite,
-  Member,
+  GrantRole,
+  OrgUser,
 } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
 import { useAuthStore } from './auth.js';
@@ -17,22 +16,17 @@ export const useAccessStore = defineStore('access', () => {
   const { api } = useServices();
   const auth = useAuthStore();
   const grants = ref<Grant[]>([]);
-  const members = ref<Member[]>([]);
-  const invites = ref<Invite[]>([]);
+  const users = ref<OrgUser[]>([]);
   const task = useTask();
 
-  function org(): string {
-    if (!auth.orgId) throw new Error('No organisation selected');
-    return auth.orgId;
-  }
-
+  /** Loads people and (for admins, who alone may read them) grants. */
   async function load(): Promise<void> {
-    const id = auth.orgId;
-    if (!id) return;
+    if (!auth.orgId) return;
+    const admin = auth.canAdmin;
     const result = await task.run(() =>
-      Promise.all([api.listGrants(id), api.listMembers(id), api.listInvites(id)]),
+      Promise.all([api.listUsers(), admin ? api.listGrants() : Promise.resolve([])]),
     );
-    if (result) [grants.value, members.value, invites.value] = result;
+    if (result) [users.value, grants.value] = result;
   }
 
   /** Grants that apply to a device: direct ones and those on any of its tags. */
@@ -44,52 +38,55 @@ export const useAccessStore = defineStore('access', () => {
     );
   }
 
-  function memberLabel(userId: string): string {
-    const m = members.value.find((x) => x.userId === userId);
-    return m ? m.name || m.email : userId;
+  function subjectLabel(grant: Grant): string {
+    if (grant.subject.kind === 'group') return `group ${grant.subject.groupId.slice(0, 8)}`;
+    return userLabel(grant.subject.userId);
+  }
+
+  function userLabel(userId: string): string {
+    const u = users.value.find((x) => x.id === userId);
+    return u ? u.name || u.email : userId.slice(0, 8);
   }
 
   async function createGrant(input: CreateGrantInput): Promise<Grant> {
-    const grant = await api.createGrant(org(), input);
+    const grant = await api.createGrant(input);
     grants.value = [...grants.value, grant];
     return grant;
   }
 
-  async function updateGrant(id: string, patch: GrantPatch): Promise<Grant> {
-    const grant = await api.updateGrant(org(), id, patch);
+  async function setGrantRole(id: string, role: GrantRole): Promise<Grant> {
+    const grant = await api.updateGrantRole(id, role);
     grants.value = grants.value.map((g) => (g.id === id ? grant : g));
     return grant;
   }
 
   async function deleteGrant(id: string): Promise<void> {
-    await api.deleteGrant(org(), id);
+    await api.deleteGrant(id);
     grants.value = grants.value.filter((g) => g.id !== id);
   }
 
-  async function invite(input: CreateInviteInput): Promise<Invite> {
-    const created = await api.createInvite(org(), { ...input, email: input.email.trim() });
-    invites.value = [...invites.value, created];
+  async function addUser(input: CreateUserInput): Promise<OrgUser> {
+    const created = await api.createUser({
+      ...input,
+      email: input.email.trim(),
+      name: input.name.trim(),
+    });
+    users.value = [...users.value, created];
     return created;
-  }
-
-  async function revokeInvite(id: string): Promise<void> {
-    await api.revokeInvite(org(), id);
-    invites.value = invites.value.filter((i) => i.id !== id);
   }
 
   return {
     grants,
-    members,
-    invites,
+    users,
     loading: task.loading,
     error: task.error,
     load,
     grantsFor,
-    memberLabel,
+    subjectLabel,
+    userLabel,
     createGrant,
-    updateGrant,
+    setGrantRole,
     deleteGrant,
-    invite,
-    revokeInvite,
+    addUser,
   };
 });

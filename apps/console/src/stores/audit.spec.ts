@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_IDS } from '../testing/fake-registrar.js';
 import { setupTest, type TestContext } from '../testing/setup.js';
 import { useAuditStore } from './audit.js';
 import { useAuthStore } from './auth.js';
@@ -13,40 +14,62 @@ describe('audit store', () => {
   it('pages forward and back through 45 events, 20 at a time', async () => {
     const audit = useAuditStore();
     await audit.search();
-    expect(audit.items.map((e) => e.id).slice(0, 2)).toEqual(['a-1', 'a-2']);
+    expect(audit.items.map((e) => e.id).slice(0, 2)).toEqual(['1000', '999']);
     expect(audit.hasPrev).toBe(false);
     expect(audit.hasNext).toBe(true);
     await audit.nextPage();
     expect(audit.page).toBe(1);
-    expect(audit.items[0]?.id).toBe('a-21');
+    expect(audit.items[0]?.id).toBe('980');
+    expect(new URL(ctx.platform.requests.at(-1)?.url ?? '').searchParams.get('cursor')).toBe('981');
     await audit.nextPage();
-    expect(audit.items.map((e) => e.id)).toEqual(['a-41', 'a-42', 'a-43', 'a-44', 'a-45']);
+    expect(audit.items.map((e) => e.id)).toEqual(['960', '959', '958', '957', '956']);
     expect(audit.hasNext).toBe(false);
     await audit.nextPage();
     expect(audit.page).toBe(2);
     await audit.prevPage();
-    expect(audit.items[0]?.id).toBe('a-21');
+    expect(audit.items[0]?.id).toBe('980');
     await audit.prevPage();
-    expect(audit.items[0]?.id).toBe('a-1');
+    expect(audit.items[0]?.id).toBe('1000');
+  });
+
+  it('keeps the last page when the next one turns out empty', async () => {
+    ctx.registrar.state.audit = ctx.registrar.state.audit.slice(0, 40);
+    const audit = useAuditStore();
+    await audit.search();
+    await audit.nextPage();
+    expect(audit.hasNext).toBe(true); // exactly 20 came back: the registrar cannot know
+    await audit.nextPage();
+    expect(audit.page).toBe(1);
+    expect(audit.items[0]?.id).toBe('980');
+    expect(audit.hasNext).toBe(false);
   });
 
   it('sends only the filters that are set and restarts at page one', async () => {
     const audit = useAuditStore();
     await audit.search();
     await audit.nextPage();
-    await audit.search({ action: 'session', actorId: '', deviceId: undefined });
+    await audit.search({ action: 'grant.create', actorId: '', targetId: undefined, since: 0 });
     expect(audit.page).toBe(0);
     const url = new URL(ctx.platform.requests.at(-1)?.url ?? '');
-    expect([...url.searchParams.keys()].sort()).toEqual(['action', 'limit']);
-    expect(audit.items.every((e) => e.action === 'session.request')).toBe(true);
+    expect([...url.searchParams.keys()].sort()).toEqual(['action', 'limit', 'since']);
+    expect(audit.items.every((e) => e.action === 'grant.create')).toBe(true);
     expect(audit.items).toHaveLength(11);
     expect(audit.hasNext).toBe(false);
   });
 
-  it('reports an error', async () => {
-    ctx.registrar.state.members['org-acme'] = [];
+  it('filters by actor and target', async () => {
+    const audit = useAuditStore();
+    await audit.search({ actorId: DEMO_IDS.bob });
+    expect(audit.items.length).toBeGreaterThan(0);
+    expect(audit.items.every((e) => e.actorId === DEMO_IDS.bob)).toBe(true);
+    await audit.search({ targetId: DEMO_IDS.gate });
+    expect(audit.items.every((e) => e.targetId === DEMO_IDS.gate)).toBe(true);
+  });
+
+  it('reports a refusal', async () => {
+    ctx.registrar.signIn(DEMO_IDS.bob);
     const audit = useAuditStore();
     await audit.search();
-    expect(audit.error).toBe('Not a member of this org');
+    expect(audit.error).toBe('insufficient role for this action');
   });
 });

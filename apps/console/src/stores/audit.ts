@@ -5,16 +5,39 @@ import type { AuditEvent, AuditQuery } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
 import { useAuthStore } from './auth.js';
 
-export type AuditFilters = Pick<AuditQuery, 'action' | 'actorId' | 'deviceId' | 'from' | 'to'>;
+export type AuditFilters = Pick<AuditQuery, 'action' | 'actorId' | 'targetId' | 'since' | 'until'>;
 
 export const AUDIT_PAGE_SIZE = 20;
 
+/** Actions the registrar records (apps/registrar audit.types.ts AuditAction). */
+export const AUDIT_ACTIONS = [
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'org.bootstrap',
+  'user.create',
+  'device.enroll',
+  'device.enroll_refused',
+  'device.rename',
+  'device.tag',
+  'device.revoke_key',
+  'device.delete',
+  'claim_code.create',
+  'claim_code.revoke',
+  'grant.create',
+  'grant.update',
+  'grant.delete',
+] as const;
+
+/**
+ * Keyset pagination, newest first: each page's `nextCursor` is remembered so that
+ * "newer" can go back without the registrar supporting reverse cursors.
+ */
 export const useAuditStore = defineStore('audit', () => {
   const { api } = useServices();
   const auth = useAuthStore();
   const filters = ref<AuditFilters>({});
   const items = ref<AuditEvent[]>([]);
-  /** Cursor of each page seen so far; index = page number (0-based). */
   const cursors = ref<(string | undefined)[]>([undefined]);
   const page = ref(0);
   const nextCursor = ref<string | null>(null);
@@ -24,13 +47,17 @@ export const useAuditStore = defineStore('audit', () => {
   const hasPrev = computed(() => page.value > 0);
 
   async function fetchPage(index: number): Promise<void> {
-    const org = auth.orgId;
-    if (!org) return;
+    if (!auth.orgId) return;
     const cursor = cursors.value[index];
     const query: AuditQuery = { ...filters.value, limit: AUDIT_PAGE_SIZE };
     if (cursor !== undefined) query.cursor = cursor;
-    const result = await task.run(() => api.queryAudit(org, query));
+    const result = await task.run(() => api.queryAudit(query));
     if (!result) return;
+    if (index > 0 && result.items.length === 0) {
+      // The previous page ended exactly at the last event.
+      nextCursor.value = null;
+      return;
+    }
     items.value = result.items;
     nextCursor.value = result.nextCursor;
     page.value = index;

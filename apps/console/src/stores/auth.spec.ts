@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DEMO_IDS } from '../testing/fake-registrar.js';
 import { setupTest } from '../testing/setup.js';
-import { ORG_STORAGE_KEY, useAuthStore } from './auth.js';
+import { useAuthStore } from './auth.js';
+
+const I = DEMO_IDS;
 
 describe('auth store', () => {
   it('restores a missing session as signed-out, once', async () => {
@@ -12,13 +15,21 @@ describe('auth store', () => {
     expect(ctx.platform.requests.filter((r) => r.url.endsWith('/auth/me'))).toHaveLength(1);
   });
 
-  it('signs in, picks the first org, signs out', async () => {
+  it('restores an existing session', async () => {
+    setupTest({ signedIn: true });
+    const auth = useAuthStore();
+    await auth.restore();
+    expect(auth.status).toBe('signed-in');
+    expect(auth.currentOrg?.orgName).toBe('Acme Cameras');
+  });
+
+  it('signs in to the first org, signs out', async () => {
     setupTest();
     const auth = useAuthStore();
     expect(await auth.signIn('  ada@example.com ', 'correct horse')).toBe(true);
     expect(auth.status).toBe('signed-in');
     expect(auth.user?.name).toBe('Ada Lovelace');
-    expect(auth.orgId).toBe('org-acme');
+    expect(auth.orgId).toBe(I.acme);
     expect(auth.canAdmin).toBe(true);
     await auth.signOut();
     expect(auth.status).toBe('signed-out');
@@ -34,31 +45,27 @@ describe('auth store', () => {
     expect(auth.error).toBe('Email or password is wrong.');
   });
 
-  it('remembers the chosen org through the platform storage', async () => {
+  it('switches organisation by signing in to it again', async () => {
     const ctx = setupTest({ signedIn: true });
     const auth = useAuthStore();
     await auth.restore();
-    auth.switchOrg('org-lab');
-    expect(auth.currentOrg?.orgName).toBe('Home lab');
-    expect(auth.canAdmin).toBe(true);
-    expect(ctx.platform.storage.get(ORG_STORAGE_KEY)).toBe('org-lab');
-    expect(() => auth.switchOrg('org-other')).toThrow(/not a member/);
+    expect(await auth.switchOrg(I.lab, 'wrong')).toBe(false);
+    expect(auth.orgId).toBe(I.acme);
+    expect(await auth.switchOrg(I.lab, 'correct horse')).toBe(true);
+    expect(auth.orgId).toBe(I.lab);
+    expect(auth.role).toBe('admin');
+    expect(ctx.registrar.session?.orgId).toBe(I.lab);
+    expect(await auth.switchOrg('not-mine', 'correct horse')).toBe(false);
+    expect(auth.error).toMatch(/not a member/);
   });
 
-  it('starts in the stored org when it is still a membership', async () => {
-    const ctx = setupTest({ signedIn: true });
-    ctx.platform.storage.set(ORG_STORAGE_KEY, 'org-lab');
+  it('members cannot administer', async () => {
+    const ctx = setupTest();
+    ctx.registrar.signIn(I.bob);
     const auth = useAuthStore();
     await auth.restore();
-    expect(auth.orgId).toBe('org-lab');
-  });
-
-  it('ignores a stored org the user no longer belongs to', async () => {
-    const ctx = setupTest({ signedIn: true });
-    ctx.platform.storage.set(ORG_STORAGE_KEY, 'org-gone');
-    const auth = useAuthStore();
-    await auth.restore();
-    expect(auth.orgId).toBe('org-acme');
+    expect(auth.role).toBe('member');
+    expect(auth.canAdmin).toBe(false);
   });
 
   it('drops the session when it expires', async () => {

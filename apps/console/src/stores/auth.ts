@@ -4,35 +4,30 @@ import { ApiError, errorMessage } from '../services/api-error.js';
 import type { Me, Membership } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
 
-export const ORG_STORAGE_KEY = 'peerfetch.org';
-
 export type AuthStatus = 'unknown' | 'signed-out' | 'signed-in';
 
+/**
+ * The registrar binds a session to one organisation (`POST /api/auth/login` takes
+ * `orgId`), so switching organisation means signing in to it: `switchOrg` asks for the
+ * password again rather than relying on an endpoint the registrar does not have.
+ */
 export const useAuthStore = defineStore('auth', () => {
-  const { api, platform } = useServices();
+  const { api } = useServices();
   const me = ref<Me | null>(null);
   const status = ref<AuthStatus>('unknown');
-  const orgId = ref<string | null>(null);
-  const signingIn = ref(false);
+  const busy = ref(false);
   const error = ref<string | null>(null);
 
   const user = computed(() => me.value?.user ?? null);
+  const orgId = computed(() => me.value?.orgId ?? null);
   const memberships = computed<Membership[]>(() => me.value?.memberships ?? []);
   const currentOrg = computed(() => memberships.value.find((m) => m.orgId === orgId.value) ?? null);
-  const canAdmin = computed(
-    () => currentOrg.value?.role === 'owner' || currentOrg.value?.role === 'admin',
-  );
+  const role = computed(() => me.value?.role ?? null);
+  const canAdmin = computed(() => role.value === 'owner' || role.value === 'admin');
 
   function accept(value: Me | null) {
     me.value = value;
     status.value = value ? 'signed-in' : 'signed-out';
-    if (!value) {
-      orgId.value = null;
-      return;
-    }
-    const stored = platform.storage.get(ORG_STORAGE_KEY);
-    const pick = value.memberships.find((m) => m.orgId === stored) ?? value.memberships[0] ?? null;
-    orgId.value = pick?.orgId ?? null;
   }
 
   let restoring: Promise<void> | null = null;
@@ -46,11 +41,11 @@ export const useAuthStore = defineStore('auth', () => {
     return restoring;
   }
 
-  async function signIn(email: string, password: string): Promise<boolean> {
-    signingIn.value = true;
+  async function login(email: string, password: string, org?: string): Promise<boolean> {
+    busy.value = true;
     error.value = null;
     try {
-      accept(await api.login(email.trim(), password));
+      accept(await api.login(email.trim(), password, org));
       restoring = Promise.resolve();
       return true;
     } catch (e) {
@@ -58,8 +53,20 @@ export const useAuthStore = defineStore('auth', () => {
         e instanceof ApiError && e.status === 401 ? 'Email or password is wrong.' : errorMessage(e);
       return false;
     } finally {
-      signingIn.value = false;
+      busy.value = false;
     }
+  }
+
+  const signIn = (email: string, password: string) => login(email, password);
+
+  /** Signs in to another organisation of the same user (password required). */
+  async function switchOrg(id: string, password: string): Promise<boolean> {
+    const email = user.value?.email;
+    if (!email || !memberships.value.some((m) => m.orgId === id)) {
+      error.value = 'You are not a member of that organisation.';
+      return false;
+    }
+    return login(email, password, id);
   }
 
   async function signOut(): Promise<void> {
@@ -78,28 +85,21 @@ export const useAuthStore = defineStore('auth', () => {
     error.value = 'Your session ended. Sign in again.';
   }
 
-  function switchOrg(id: string): void {
-    if (!memberships.value.some((m) => m.orgId === id)) {
-      throw new Error(`switchOrg: not a member of ${id}`);
-    }
-    orgId.value = id;
-    platform.storage.set(ORG_STORAGE_KEY, id);
-  }
-
   return {
     me,
     status,
     orgId,
-    signingIn,
+    busy,
     error,
     user,
+    role,
     memberships,
     currentOrg,
     canAdmin,
     restore,
     signIn,
+    switchOrg,
     signOut,
     sessionExpired,
-    switchOrg,
   };
 });

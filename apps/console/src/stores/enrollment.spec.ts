@@ -18,14 +18,14 @@ describe('enrollment store', () => {
     const store = useEnrollmentStore();
     await store.load();
     expect(store.active).toHaveLength(1);
-    const created = await store.create({ expiresInSeconds: 3600, tags: 'lab, bench', name: '' });
+    const created = await store.create({ ttlHours: 1, tags: 'lab, bench', label: '' });
     expect(created?.code).toMatch(/^PFC-/);
     const sent: unknown = await ctx.platform.requests.at(-1)?.json();
-    expect(sent).toEqual({ expiresInSeconds: 3600, tags: ['lab', 'bench'] });
+    expect(sent).toEqual({ ttlHours: 1, tags: ['lab', 'bench'] });
     expect(store.revealed?.code).toBe(created?.code);
-    expect(store.commands?.docker).toContain(`PEERFETCH_CLAIM_CODE=${created?.code}`);
-    expect(store.commands?.docker).toContain('PEERFETCH_REGISTRAR_URL=https://registrar.test');
-    expect(store.commands?.node).toContain(`--claim-code ${created?.code}`);
+    expect(store.commands?.docker).toContain(`CLAIM_CODE=${created?.code}`);
+    expect(store.commands?.docker).toContain('REGISTRAR_URL=https://registrar.test');
+    expect(store.commands?.node).toContain(`--code ${created?.code}`);
     expect(store.qrSvg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     // The listed copy never carries the secret.
     expect(store.codes.every((c) => !('code' in c))).toBe(true);
@@ -36,34 +36,40 @@ describe('enrollment store', () => {
     expect(store.qrSvg).toBeNull();
   });
 
-  it('passes a trimmed name only when given', async () => {
+  it('passes a trimmed label, which also names the device in the commands', async () => {
     const store = useEnrollmentStore();
-    await store.create({ expiresInSeconds: 900, tags: '', name: ' cam-7 ' });
+    await store.create({ ttlHours: 24, tags: '', label: ' cam-7 ' });
     expect(await ctx.platform.requests.at(-1)?.json()).toEqual({
-      expiresInSeconds: 900,
+      ttlHours: 24,
       tags: [],
-      name: 'cam-7',
+      label: 'cam-7',
     });
+    expect(store.commands?.docker).toContain('DEVICE_NAME=cam-7');
   });
 
   it('shows the registrar’s validation error and reveals nothing', async () => {
     const store = useEnrollmentStore();
-    const created = await store.create({ expiresInSeconds: 10, tags: '', name: '' });
+    const created = await store.create({ ttlHours: 0, tags: '', label: '' });
     expect(created).toBeUndefined();
-    expect(store.createError).toMatch(/expiresInSeconds/);
+    expect(store.createError).toMatch(/ttlHours/);
     expect(store.revealed).toBeNull();
+  });
+
+  it('is refused for members', async () => {
+    ctx.registrar.signIn(ctx.registrar.state.users[1]?.id ?? '');
+    const store = useEnrollmentStore();
+    await store.load();
+    expect(store.error).toBe('insufficient role for this action');
   });
 
   it('revokes a code, hiding it from the active list and the reveal', async () => {
     const store = useEnrollmentStore();
     await store.load();
-    const created = await store.create({ expiresInSeconds: 3600, tags: '', name: '' });
+    const created = await store.create({ ttlHours: 1, tags: '', label: '' });
     await store.revoke(created?.id ?? '');
     expect(store.revealed).toBeNull();
-    expect(store.active.map((c) => c.id)).toEqual(['cc-1']);
-    expect(
-      ctx.registrar.state.claimCodes.find((c) => c.id === created?.id)?.revokedAt,
-    ).not.toBeNull();
+    expect(store.codes.find((c) => c.id === created?.id)?.state).toBe('revoked');
+    expect(store.active).toHaveLength(1);
   });
 
   it('treats expired codes as inactive', async () => {

@@ -8,18 +8,20 @@ import { enrollCommands, enrollUri } from '../services/enroll-commands.js';
 import { useAuthStore } from './auth.js';
 import { normalizeTag } from './fleet.js';
 
+/** Claim-code lifetimes offered (the registrar accepts 1 … 8760 hours). */
 export const EXPIRY_CHOICES = [
-  { label: '15 minutes', seconds: 15 * 60 },
-  { label: '1 hour', seconds: 3600 },
-  { label: '24 hours', seconds: 86_400 },
-  { label: '7 days', seconds: 7 * 86_400 },
+  { label: '1 hour', hours: 1 },
+  { label: '24 hours', hours: 24 },
+  { label: '7 days', hours: 7 * 24 },
+  { label: '30 days', hours: 30 * 24 },
 ] as const;
 
 export interface EnrollForm {
-  expiresInSeconds: number;
+  ttlHours: number;
   /** Comma- or space-separated. */
   tags: string;
-  name: string;
+  /** Becomes the device's name. */
+  label: string;
 }
 
 export function parseTags(raw: string): string[] {
@@ -44,32 +46,31 @@ export const useEnrollmentStore = defineStore('enrollment', () => {
   const qrSvg = ref<string | null>(null);
 
   const commands = computed(() =>
-    revealed.value ? enrollCommands(platform.http.baseUrl, revealed.value.code) : null,
+    revealed.value
+      ? enrollCommands(platform.http.baseUrl, revealed.value.code, revealed.value.label)
+      : null,
   );
 
   /** Codes that can still be used, soonest expiry first. */
   const active = computed(() =>
     codes.value
-      .filter((c) => c.usedAt === null && c.revokedAt === null && c.expiresAt > platform.now())
+      .filter((c) => c.state === 'active' && c.expiresAt > platform.now())
       .sort((a, b) => a.expiresAt - b.expiresAt),
   );
 
   async function load(): Promise<void> {
-    const org = auth.orgId;
-    if (!org) return;
-    const result = await list.run(() => api.listClaimCodes(org));
+    if (!auth.orgId) return;
+    const result = await list.run(() => api.listClaimCodes());
     if (result) codes.value = result;
   }
 
   async function create(form: EnrollForm): Promise<CreatedClaimCode | undefined> {
-    const org = auth.orgId;
-    if (!org) return undefined;
-    const name = form.name.trim();
+    const label = form.label.trim();
     const created = await creating.run(() =>
-      api.createClaimCode(org, {
-        expiresInSeconds: form.expiresInSeconds,
+      api.createClaimCode({
+        ttlHours: form.ttlHours,
         tags: parseTags(form.tags),
-        ...(name ? { name } : {}),
+        ...(label ? { label } : {}),
       }),
     );
     if (!created) return undefined;
@@ -90,10 +91,8 @@ export const useEnrollmentStore = defineStore('enrollment', () => {
   }
 
   async function revoke(id: string): Promise<void> {
-    const org = auth.orgId;
-    if (!org) return;
-    await api.revokeClaimCode(org, id);
-    codes.value = codes.value.map((c) => (c.id === id ? { ...c, revokedAt: platform.now() } : c));
+    const updated = await api.revokeClaimCode(id);
+    codes.value = codes.value.map((c) => (c.id === id ? updated : c));
     if (revealed.value?.id === id) dismiss();
   }
 

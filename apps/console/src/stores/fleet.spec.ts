@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_IDS } from '../testing/fake-registrar.js';
 import { setupTest, type TestContext } from '../testing/setup.js';
 import { useAuthStore } from './auth.js';
-import { useFleetStore } from './fleet.js';
+import { FLEET_PAGE, normalizeTag, useFleetStore } from './fleet.js';
 
 let ctx: TestContext;
 beforeEach(async () => {
@@ -10,8 +11,8 @@ beforeEach(async () => {
 });
 
 const names = (fleet: ReturnType<typeof useFleetStore>) => fleet.visible.map((d) => d.name);
-const GATE = '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d01';
-const KIOSK = '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d03';
+const GATE = DEMO_IDS.gate;
+const KIOSK = DEMO_IDS.kiosk;
 
 describe('fleet store', () => {
   it('loads the current org’s devices sorted by name', async () => {
@@ -67,9 +68,12 @@ describe('fleet store', () => {
   it('reports a load error and keeps the previous list', async () => {
     const fleet = useFleetStore();
     await fleet.load();
-    ctx.registrar.state.members['org-acme'] = [];
+    const first = ctx.registrar.state.devices[0];
+    if (first) first.status = 'rebooting' as never;
     await fleet.load();
-    expect(fleet.error).toBe('Not a member of this org');
+    expect(fleet.error).toMatch(
+      /^Unexpected answer from the registrar \(devices.items\[0\].status/,
+    );
     expect(fleet.devices).toHaveLength(5);
   });
 
@@ -79,7 +83,7 @@ describe('fleet store', () => {
     ctx.registrar.state.devices = ctx.registrar.state.devices.filter((d) => d.id !== KIOSK);
     const result = await fleet.bulkTag([GATE, KIOSK], ['Rack 4'], ['camera']);
     expect(result.updated).toBe(1);
-    expect(result.failed).toEqual([{ deviceId: KIOSK, message: 'No such device' }]);
+    expect(result.failed).toEqual([{ deviceId: KIOSK, message: 'device not found' }]);
     expect(fleet.byId(GATE)?.tags).toEqual(['rack-4', 'site:north']);
     expect(ctx.registrar.state.devices.find((d) => d.id === GATE)?.tags).toEqual([
       'rack-4',
@@ -92,8 +96,8 @@ describe('fleet store', () => {
     await fleet.load();
     await fleet.rename(GATE, ' front-gate ');
     expect(fleet.byId(GATE)?.name).toBe('front-gate');
-    await fleet.setTags(GATE, ['Outdoor', 'outdoor', ' ']);
-    expect(fleet.byId(GATE)?.tags).toEqual(['outdoor']);
+    await fleet.setTags(GATE, ['Outdoor', 'outdoor', ' ', 'Rack #4']);
+    expect(fleet.byId(GATE)?.tags).toEqual(['outdoor', 'rack-4']);
     await fleet.revoke(GATE);
     expect(fleet.byId(GATE)?.revokedAt).not.toBeNull();
     fleet.filters.status = 'revoked';
@@ -119,23 +123,56 @@ describe('fleet store', () => {
     const fleet = useFleetStore();
     await fleet.load();
     fleet.watchPresence();
-    expect(ctx.presence.subscriberCount('org-acme')).toBe(1);
+    expect(ctx.presence.subscriberCount(DEMO_IDS.acme)).toBe(1);
     const before = fleet.byId(KIOSK)?.lastSeenAt ?? 0;
-    ctx.presence.emit('org-acme', { deviceId: KIOSK, status: 'online', ts: before + 1 });
+    ctx.presence.emit(DEMO_IDS.acme, { deviceId: KIOSK, status: 'online', ts: before + 1 });
     expect(fleet.byId(KIOSK)?.status).toBe('online');
-    ctx.presence.emit('org-acme', { deviceId: KIOSK, status: 'offline', ts: before - 1 });
+    ctx.presence.emit(DEMO_IDS.acme, { deviceId: KIOSK, status: 'offline', ts: before - 1 });
     expect(fleet.byId(KIOSK)?.status).toBe('online');
     fleet.unwatchPresence();
-    expect(ctx.presence.subscriberCount('org-acme')).toBe(0);
-    ctx.presence.emit('org-acme', { deviceId: KIOSK, status: 'offline', ts: before + 2 });
+    expect(ctx.presence.subscriberCount(DEMO_IDS.acme)).toBe(0);
+    ctx.presence.emit(DEMO_IDS.acme, { deviceId: KIOSK, status: 'offline', ts: before + 2 });
     expect(fleet.byId(KIOSK)?.status).toBe('online');
   });
 
   it('loads the other org after a switch', async () => {
     const fleet = useFleetStore();
-    useAuthStore().switchOrg('org-lab');
+    await useAuthStore().switchOrg(DEMO_IDS.lab, 'correct horse');
     await fleet.load();
     expect(names(fleet)).toEqual(['pi-workbench']);
-    expect(fleet.loadedOrg).toBe('org-lab');
+    expect(fleet.loadedOrg).toBe(DEMO_IDS.lab);
+  });
+});
+
+describe('fleet store beyond the basics', () => {
+  it('normalizes tags to the registrar rule', () => {
+    expect(normalizeTag('  Site North ')).toBe('site-north');
+    expect(normalizeTag('--Ünïcode!tag')).toBe('ncodetag');
+    expect(normalizeTag('x'.repeat(80))).toHaveLength(63);
+  });
+
+  it('shows only granted devices to a member', async () => {
+    ctx.registrar.signIn(DEMO_IDS.bob);
+    const fleet = useFleetStore();
+    await fleet.load();
+    expect(names(fleet)).toEqual(['gate-camera', 'loading-dock', 'parking-cam-2']);
+  });
+
+  it('pages through fleets larger than one registrar page', async () => {
+    const template = ctx.registrar.state.devices[0];
+    if (!template) throw new Error('no demo device');
+    for (let i = 0; i < FLEET_PAGE + 20; i++) {
+      ctx.registrar.state.devices.push({
+        ...template,
+        id: `00000000-0000-4000-9000-${i.toString().padStart(12, '0')}`,
+        name: `bulk-${i.toString().padStart(4, '0')}`,
+      });
+    }
+    const fleet = useFleetStore();
+    await fleet.load();
+    expect(fleet.devices).toHaveLength(FLEET_PAGE + 25);
+    expect(fleet.total).toBe(FLEET_PAGE + 25);
+    const calls = ctx.platform.requests.filter((r) => new URL(r.url).pathname === '/api/devices');
+    expect(calls.map((r) => new URL(r.url).searchParams.get('offset'))).toEqual([null, '500']);
   });
 });

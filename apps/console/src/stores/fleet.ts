@@ -6,7 +6,7 @@ import { useServices } from '../services/container.js';
 import type { PresenceUpdate } from '../services/presence.js';
 import { useAuthStore } from './auth.js';
 
-export type StatusFilter = 'all' | DeviceStatus | 'revoked';
+export type StatusFilter = 'all' | DeviceStatus;
 export type SortKey = 'name' | 'status' | 'lastSeen';
 
 export interface FleetFilters {
@@ -22,9 +22,24 @@ export interface BulkResult {
 }
 
 const byName = (a: Device, b: Device) => a.name.localeCompare(b.name);
+const STATUS_ORDER: Record<DeviceStatus, number> = { online: 0, offline: 1, revoked: 2 };
+/** Page size when loading the fleet (the registrar's maximum). */
+export const FLEET_PAGE = 500;
+/** Fleets larger than this are not loaded whole; the view says so. */
+export const FLEET_MAX = 5000;
 
+/** The registrar's tag rule (apps/registrar grants.dto.ts TAG_PATTERN). */
+export const TAG_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,62}$/;
+
+/** Lower-cases, turns spaces into dashes and drops characters a tag cannot hold. */
 export function normalizeTag(raw: string): string {
-  return raw.trim().toLowerCase().replace(/\s+/g, '-');
+  return raw
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, '-')
+    .replace(/[^a-z0-9._:-]/g, '')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, 63);
 }
 
 export const useFleetStore = defineStore('fleet', () => {
@@ -38,26 +53,20 @@ export const useFleetStore = defineStore('fleet', () => {
   const selected = ref<Set<string>>(new Set());
 
   const allTags = computed(() => [...new Set(devices.value.flatMap((d) => d.tags))].sort());
-  const onlineCount = computed(
-    () => devices.value.filter((d) => d.status === 'online' && d.revokedAt === null).length,
-  );
+  const total = ref(0);
+  const onlineCount = computed(() => devices.value.filter((d) => d.status === 'online').length);
 
   const visible = computed(() => {
     const q = filters.value.search.trim().toLowerCase();
     const { tags, status } = filters.value;
     const rows = devices.value.filter((d) => {
-      if (status === 'revoked' && d.revokedAt === null) return false;
-      if (
-        (status === 'online' || status === 'offline') &&
-        (d.status !== status || d.revokedAt !== null)
-      ) {
-        return false;
-      }
+      if (status !== 'all' && d.status !== status) return false;
       if (!tags.every((t) => d.tags.includes(t))) return false;
       if (!q) return true;
       return (
         d.name.toLowerCase().includes(q) ||
         d.id.toLowerCase().startsWith(q) ||
+        d.fingerprint.toLowerCase().startsWith(q) ||
         d.tags.some((t) => t.includes(q))
       );
     });
@@ -65,16 +74,11 @@ export const useFleetStore = defineStore('fleet', () => {
     const compare = {
       name: byName,
       status: (a: Device, b: Device) =>
-        (a.status === b.status ? 0 : a.status === 'online' ? -1 : 1) || byName(a, b),
+        STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || byName(a, b),
       lastSeen: (a: Device, b: Device) => (a.lastSeenAt ?? 0) - (b.lastSeenAt ?? 0) || byName(a, b),
     }[sort.value.key];
     return [...rows].sort((a, b) => dir * compare(a, b));
   });
-
-  function requireOrg(): string {
-    if (!auth.orgId) throw new Error('No organisation selected');
-    return auth.orgId;
-  }
 
   function upsert(device: Device) {
     const i = devices.value.findIndex((d) => d.id === device.id);
@@ -85,9 +89,20 @@ export const useFleetStore = defineStore('fleet', () => {
   async function load(): Promise<void> {
     const org = auth.orgId;
     if (!org) return;
-    const list = await task.run(() => api.listDevices(org));
-    if (list && auth.orgId === org) {
+    const page = await task.run(async () => {
+      const first = await api.listDevices({ limit: FLEET_PAGE });
+      const items = [...first.items];
+      while (items.length < Math.min(first.total, FLEET_MAX)) {
+        const next = await api.listDevices({ limit: FLEET_PAGE, offset: items.length });
+        if (next.items.length === 0) break;
+        items.push(...next.items);
+      }
+      return { items, total: first.total };
+    });
+    if (page && auth.orgId === org) {
+      const list = page.items;
       devices.value = list;
+      total.value = page.total;
       loadedOrg.value = org;
       const ids = new Set(list.map((d) => d.id));
       selected.value = new Set([...selected.value].filter((id) => ids.has(id)));
@@ -100,32 +115,32 @@ export const useFleetStore = defineStore('fleet', () => {
 
   /** Fetches one device (detail view); throws ApiError. */
   async function fetchDevice(id: string): Promise<Device> {
-    const device = await api.getDevice(requireOrg(), id);
+    const device = await api.getDevice(id);
     upsert(device);
     return device;
   }
 
   async function rename(id: string, name: string): Promise<Device> {
-    const device = await api.renameDevice(requireOrg(), id, name.trim());
+    const device = await api.renameDevice(id, name.trim());
     upsert(device);
     return device;
   }
 
   async function setTags(id: string, tags: string[]): Promise<Device> {
     const clean = [...new Set(tags.map(normalizeTag).filter(Boolean))].sort();
-    const device = await api.setDeviceTags(requireOrg(), id, clean);
+    const device = await api.setDeviceTags(id, clean);
     upsert(device);
     return device;
   }
 
   async function revoke(id: string): Promise<Device> {
-    const device = await api.revokeDevice(requireOrg(), id);
+    const device = await api.revokeDevice(id);
     upsert(device);
     return device;
   }
 
   async function remove(id: string): Promise<void> {
-    await api.deleteDevice(requireOrg(), id);
+    await api.deleteDevice(id);
     devices.value = devices.value.filter((d) => d.id !== id);
     selected.value.delete(id);
   }
@@ -136,7 +151,6 @@ export const useFleetStore = defineStore('fleet', () => {
     add: string[],
     removeTags: string[] = [],
   ): Promise<BulkResult> {
-    const org = requireOrg();
     const plus = add.map(normalizeTag).filter(Boolean);
     const minus = new Set(removeTags.map(normalizeTag));
     const results = await Promise.allSettled(
@@ -144,7 +158,7 @@ export const useFleetStore = defineStore('fleet', () => {
         const current = byId(id);
         if (!current) throw new Error('Device is no longer listed');
         const tags = [...new Set([...current.tags.filter((t) => !minus.has(t)), ...plus])].sort();
-        upsert(await api.setDeviceTags(org, id, tags));
+        upsert(await api.setDeviceTags(id, tags));
       }),
     );
     const failed = results.flatMap((r, i) =>
@@ -186,7 +200,7 @@ export const useFleetStore = defineStore('fleet', () => {
   /** Applies a presence update unless it is older than what we know. */
   function applyPresence(update: PresenceUpdate) {
     const device = byId(update.deviceId);
-    if (!device || device.revokedAt !== null) return;
+    if (!device || device.status === 'revoked') return;
     if (device.lastSeenAt !== null && update.ts < device.lastSeenAt) return;
     upsert({ ...device, status: update.status, lastSeenAt: update.ts });
   }
@@ -205,6 +219,7 @@ export const useFleetStore = defineStore('fleet', () => {
 
   return {
     devices,
+    total,
     loadedOrg,
     loading: task.loading,
     error: task.error,

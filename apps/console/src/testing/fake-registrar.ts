@@ -1,216 +1,248 @@
-// An in-memory registrar speaking the console's REST API (see services/api.ts). It backs
-// unit tests (through the platform test double) and the screenshot script (through
-// Playwright request interception). Not bundled into the app.
-import type {
-  AuditEvent,
-  ClaimCode,
-  CreateClaimCodeInput,
-  CreateGrantInput,
-  CreateInviteInput,
-  Device,
-  DevicePatch,
-  Grant,
-  GrantPatch,
-  Invite,
-  Me,
-  Member,
-  Org,
-} from '../services/api-types.js';
+// An in-memory registrar answering the console's REST calls with the wire shapes of
+// apps/registrar (ISO timestamps, `{ items, total }` device pages, `{ statusCode, code,
+// message, correlationId }` errors, org taken from the session, admin-only routes). It
+// backs unit tests (through the platform test double) and the screenshot script (through
+// Playwright request interception). It is not bundled into the app.
+
+type Json = unknown;
+type OrgRole = 'owner' | 'admin' | 'member';
+type GrantRole = 'viewer' | 'operator' | 'admin';
 
 interface FakeUser {
   id: string;
   email: string;
   name: string;
   password: string;
+  createdAt: string;
+}
+interface FakeMembership {
+  userId: string;
+  orgId: string;
+  role: OrgRole;
+}
+export interface WireDevice {
+  id: string;
+  orgId: string;
+  name: string;
+  tags: string[];
+  publicKey: unknown;
+  keyFingerprint: string;
+  agentVersion: string;
+  status: 'online' | 'offline' | 'revoked';
+  lastSeenAt: string | null;
+  metrics: unknown;
+  revokedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+interface WireClaimCode {
+  id: string;
+  orgId: string;
+  code: string;
+  label: string | null;
+  tags: string[];
+  expiresAt: string;
+  usedAt: string | null;
+  usedByDevice: string | null;
+  revokedAt: string | null;
+  createdAt: string;
+}
+interface WireGrant {
+  id: string;
+  orgId: string;
+  subjectType: 'user' | 'group';
+  userId: string | null;
+  groupId: string | null;
+  deviceId: string | null;
+  deviceTag: string | null;
+  role: GrantRole;
+  createdBy: string | null;
+  createdAt: string;
+}
+interface WireAudit {
+  id: string;
+  orgId: string;
+  ts: string;
+  actorType: string;
+  actorId: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  details: unknown;
+  sourceIp: string | null;
 }
 
 export interface FakeRegistrarState {
+  orgs: { id: string; name: string }[];
   users: FakeUser[];
-  orgs: Org[];
-  members: Record<string, Member[]>;
-  devices: Device[];
-  claimCodes: (ClaimCode & { orgId: string; code: string })[];
-  grants: (Grant & { orgId: string })[];
-  invites: (Invite & { orgId: string })[];
-  audit: (AuditEvent & { orgId: string })[];
+  memberships: FakeMembership[];
+  devices: WireDevice[];
+  claimCodes: WireClaimCode[];
+  grants: WireGrant[];
+  audit: WireAudit[];
 }
 
-type Json = unknown;
-type Route = (
-  params: string[],
-  body: Json,
-  url: URL,
-) => { status: number; body?: Json } | Promise<{ status: number; body?: Json }>;
+interface Session {
+  userId: string;
+  orgId: string;
+}
+
+interface Ctx {
+  params: string[];
+  body: Json;
+  url: URL;
+  session: Session;
+  role: OrgRole;
+}
+type Answer = { status: number; body?: Json };
+type Route = [method: string, pattern: RegExp, handler: (ctx: Ctx) => Answer, access: Access];
+type Access = 'public' | 'member' | 'admin';
 
 const DAY = 86_400_000;
+const TAG = /^[a-z0-9][a-z0-9._:-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ROLE_RANK: Record<OrgRole, number> = { member: 0, admin: 1, owner: 2 };
 
-const ok = (body: Json, status = 200) => ({ status, body });
-const fail = (status: number, code: string, message: string) => ({
+export const DEMO_IDS = {
+  acme: '6f1c2d7e-0000-4000-8000-00000000a001',
+  lab: '6f1c2d7e-0000-4000-8000-00000000a002',
+  ada: '6f1c2d7e-0000-4000-8000-0000000000ad',
+  bob: '6f1c2d7e-0000-4000-8000-0000000000b0',
+  gate: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d01',
+  dock: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d02',
+  kiosk: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d03',
+  greenhouse: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d04',
+  parking: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d05',
+  bench: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d06',
+} as const;
+
+const ok = (body: Json, status = 200): Answer => ({ status, body });
+const fail = (status: number, code: string, message: string): Answer => ({
   status,
-  body: { statusCode: status, code, message },
+  body: { statusCode: status, code, message, correlationId: 'fake-correlation-id' },
 });
+const notFound = (what: string) => fail(404, 'NOT_FOUND', `${what} not found`);
+const invalid = (message: string) => fail(400, 'VALIDATION_FAILED', message);
+
+/** A deterministic 43-character base64url string standing in for a key fingerprint. */
+function fakeFingerprint(seed: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  let h = 2166136261;
+  let out = '';
+  for (let i = 0; i < 43; i++) {
+    h = Math.imul(h ^ (seed.charCodeAt(i % seed.length) + i), 16777619) >>> 0;
+    out += alphabet[h % 64] ?? 'A';
+  }
+  return out;
+}
 
 export function demoState(now: number): FakeRegistrarState {
-  const orgs: Org[] = [
-    { id: 'org-acme', name: 'Acme Cameras' },
-    { id: 'org-lab', name: 'Home lab' },
-  ];
-  const users: FakeUser[] = [
-    { id: 'u-ada', email: 'ada@example.com', name: 'Ada Lovelace', password: 'correct horse' },
-    { id: 'u-bob', email: 'bob@example.com', name: 'Bob Builder', password: 'hunter22' },
-  ];
-  const fp = (seed: string) =>
-    Array.from(
-      { length: 52 },
-      (_, i) =>
-        'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[(seed.charCodeAt(i % seed.length) * (i + 7)) % 32],
-    ).join('');
+  const at = (ms: number) => new Date(ms).toISOString();
+  const I = DEMO_IDS;
   const device = (
     id: string,
     name: string,
     tags: string[],
-    status: Device['status'],
+    status: WireDevice['status'],
     seenAgo: number,
-    orgId = 'org-acme',
-  ): Device => ({
+    orgId: string = I.acme,
+  ): WireDevice => ({
     id,
     orgId,
     name,
     tags,
-    status,
-    lastSeenAt: now - seenAgo,
+    publicKey: { kty: 'OKP', crv: 'Ed25519', x: fakeFingerprint(`${id}x`) },
+    keyFingerprint: fakeFingerprint(id),
     agentVersion: '0.1.0',
-    fingerprint: fp(id),
-    enrolledAt: now - 30 * DAY,
+    status,
+    lastSeenAt: at(now - seenAgo),
+    metrics: null,
     revokedAt: null,
+    createdAt: at(now - 30 * DAY),
+    updatedAt: at(now - DAY),
   });
+  const actions = ['auth.login', 'device.rename', 'grant.create', 'claim_code.create'];
   return {
-    users,
-    orgs,
-    members: {
-      'org-acme': [
-        {
-          userId: 'u-ada',
-          email: 'ada@example.com',
-          name: 'Ada Lovelace',
-          role: 'owner',
-          joinedAt: now - 90 * DAY,
-        },
-        {
-          userId: 'u-bob',
-          email: 'bob@example.com',
-          name: 'Bob Builder',
-          role: 'member',
-          joinedAt: now - 10 * DAY,
-        },
-      ],
-      'org-lab': [
-        {
-          userId: 'u-ada',
-          email: 'ada@example.com',
-          name: 'Ada Lovelace',
-          role: 'admin',
-          joinedAt: now - 5 * DAY,
-        },
-      ],
-    },
+    orgs: [
+      { id: I.acme, name: 'Acme Cameras' },
+      { id: I.lab, name: 'Home lab' },
+    ],
+    users: [
+      {
+        id: I.ada,
+        email: 'ada@example.com',
+        name: 'Ada Lovelace',
+        password: 'correct horse',
+        createdAt: at(now - 90 * DAY),
+      },
+      {
+        id: I.bob,
+        email: 'bob@example.com',
+        name: 'Bob Builder',
+        password: 'hunter2hunter2',
+        createdAt: at(now - 10 * DAY),
+      },
+    ],
+    memberships: [
+      { userId: I.ada, orgId: I.acme, role: 'owner' },
+      { userId: I.bob, orgId: I.acme, role: 'member' },
+      { userId: I.ada, orgId: I.lab, role: 'admin' },
+    ],
     devices: [
-      device(
-        '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d01',
-        'gate-camera',
-        ['site:north', 'camera'],
-        'online',
-        4_000,
-      ),
-      device(
-        '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d02',
-        'loading-dock',
-        ['site:north', 'camera'],
-        'online',
-        9_000,
-      ),
-      device(
-        '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d03',
-        'kiosk-lobby',
-        ['site:south', 'kiosk'],
-        'offline',
-        3 * 3_600_000,
-      ),
-      device(
-        '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d04',
-        'greenhouse-sensor',
-        ['site:south', 'sensor'],
-        'online',
-        1_000,
-      ),
-      device(
-        '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d05',
-        'parking-cam-2',
-        ['site:north', 'camera'],
-        'offline',
-        2 * DAY,
-      ),
-      device(
-        '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d06',
-        'pi-workbench',
-        ['bench'],
-        'online',
-        2_000,
-        'org-lab',
-      ),
+      device(I.gate, 'gate-camera', ['site:north', 'camera'], 'online', 4_000),
+      device(I.dock, 'loading-dock', ['site:north', 'camera'], 'online', 9_000),
+      device(I.kiosk, 'kiosk-lobby', ['site:south', 'kiosk'], 'offline', 3 * 3_600_000),
+      device(I.greenhouse, 'greenhouse-sensor', ['site:south', 'sensor'], 'online', 1_000),
+      device(I.parking, 'parking-cam-2', ['site:north', 'camera'], 'offline', 2 * DAY),
+      device(I.bench, 'pi-workbench', ['bench'], 'online', 2_000, I.lab),
     ],
     claimCodes: [
       {
-        id: 'cc-1',
-        orgId: 'org-acme',
+        id: '7a7a7a7a-0000-4000-8000-000000000001',
+        orgId: I.acme,
         code: 'PFC-OLD1-OLD1',
-        name: null,
+        label: null,
         tags: ['site:north'],
-        createdAt: now - 3_600_000,
-        expiresAt: now + 20 * 3_600_000,
+        expiresAt: at(now + 20 * 3_600_000),
         usedAt: null,
+        usedByDevice: null,
         revokedAt: null,
+        createdAt: at(now - 3_600_000),
       },
     ],
     grants: [
       {
-        id: 'g-1',
-        orgId: 'org-acme',
-        userId: 'u-bob',
-        target: { kind: 'tag', tag: 'site:north' },
+        id: '9e9e9e9e-0000-4000-8000-000000000001',
+        orgId: I.acme,
+        subjectType: 'user',
+        userId: I.bob,
+        groupId: null,
+        deviceId: null,
+        deviceTag: 'site:north',
         role: 'viewer',
-        createdAt: now - 2 * DAY,
-        expiresAt: null,
+        createdBy: I.ada,
+        createdAt: at(now - 2 * DAY),
       },
     ],
-    invites: [],
     audit: Array.from({ length: 45 }, (_, i) => ({
-      id: `a-${i + 1}`,
-      orgId: 'org-acme',
-      ts: now - i * 600_000,
-      action:
-        ['auth.login', 'device.rename', 'session.request', 'claim-code.create'][i % 4] ??
-        'auth.login',
-      actor:
-        i % 3 === 2
-          ? {
-              kind: 'device' as const,
-              id: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d01',
-              label: 'gate-camera',
-            }
-          : { kind: 'user' as const, id: 'u-ada', label: 'ada@example.com' },
-      deviceId: i % 2 === 0 ? '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d01' : null,
-      detail: { n: i + 1 },
+      id: String(1000 - i),
+      orgId: I.acme,
+      ts: at(now - i * 600_000),
+      actorType: 'user',
+      actorId: i % 3 === 2 ? I.bob : I.ada,
+      action: actions[i % 4] ?? 'auth.login',
+      targetType: i % 4 === 1 ? 'device' : null,
+      targetId: i % 4 === 1 ? I.gate : null,
+      details: { n: i + 1 },
+      sourceIp: '192.0.2.10',
     })),
   };
 }
 
-/**
- * The fake registrar. `handle(request)` answers like the real one (JSON bodies, error
- * bodies `{ statusCode, code, message }`, cookie session modelled as one signed-in user).
- */
+/** The fake registrar: `handle(request)` answers like apps/registrar. */
 export class FakeRegistrar {
-  signedInUserId: string | null = null;
+  /** The session the cookie would carry; null when signed out. */
+  session: Session | null = null;
   private seq = 0;
 
   constructor(
@@ -222,6 +254,15 @@ export class FakeRegistrar {
     return new FakeRegistrar(demoState(now), () => now);
   }
 
+  /** Starts a session as if the user had signed in. */
+  signIn(userId: string, orgId?: string): void {
+    const m = this.state.memberships.find(
+      (x) => x.userId === userId && (!orgId || x.orgId === orgId),
+    );
+    if (!m) throw new Error(`signIn: ${userId} is not a member of ${orgId ?? 'any org'}`);
+    this.session = { userId, orgId: m.orgId };
+  }
+
   readonly handle = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
     let body: Json = undefined;
@@ -230,305 +271,511 @@ export class FakeRegistrar {
       try {
         body = JSON.parse(text) as Json;
       } catch {
-        return json(fail(400, 'BAD_JSON', 'Body is not JSON'));
+        return json(fail(400, 'MALFORMED_BODY', 'body is not valid JSON'));
       }
     }
-    for (const [method, pattern, route, anonymous] of this.routes) {
+    for (const [method, pattern, handler, access] of this.routes) {
       if (method !== request.method) continue;
       const match = pattern.exec(url.pathname);
       if (!match) continue;
-      if (!anonymous && !this.signedInUserId) {
-        return json(fail(401, 'UNAUTHENTICATED', 'Sign in first'));
-      }
       const params = match.slice(1).map((p) => decodeURIComponent(p));
-      const orgId = params[0];
-      if (!anonymous && pattern.source.startsWith('^\\/api\\/orgs\\/') && orgId !== undefined) {
-        if (!this.memberOf(orgId)) return json(fail(403, 'FORBIDDEN', 'Not a member of this org'));
+      if (access === 'public') {
+        return json(
+          handler({
+            params,
+            body,
+            url,
+            session: this.session ?? { userId: '', orgId: '' },
+            role: 'member',
+          }),
+        );
       }
-      return json(await route(params, body, url));
+      const session = this.session;
+      const role = session ? this.roleOf(session) : null;
+      if (!session || !role) return json(fail(401, 'UNAUTHENTICATED', 'authentication required'));
+      if (access === 'admin' && ROLE_RANK[role] < ROLE_RANK.admin) {
+        return json(fail(403, 'FORBIDDEN', 'insufficient role for this action'));
+      }
+      if (
+        params[0] !== undefined &&
+        pattern.source.includes('([^/]+)') &&
+        /devices|grants|claim-codes/.test(pattern.source) &&
+        !UUID.test(params[0])
+      ) {
+        return json(invalid('Validation failed (uuid is expected)'));
+      }
+      return json(handler({ params, body, url, session, role }));
     }
-    return json(fail(404, 'NOT_FOUND', `No route ${request.method} ${url.pathname}`));
+    return json(fail(404, 'NOT_FOUND', `Cannot ${request.method} ${url.pathname}`));
   };
 
-  private memberOf(orgId: string): boolean {
-    return (this.state.members[orgId] ?? []).some((m) => m.userId === this.signedInUserId);
+  private roleOf(s: Session): OrgRole | null {
+    return (
+      this.state.memberships.find((m) => m.userId === s.userId && m.orgId === s.orgId)?.role ?? null
+    );
   }
 
-  private id(prefix: string): string {
+  private iso(offset = 0): string {
+    return new Date(this.now() + offset).toISOString();
+  }
+
+  private uuid(): string {
     this.seq += 1;
-    return `${prefix}-${this.seq}-${Math.random().toString(36).slice(2, 8)}`;
+    return `00000000-0000-4000-8000-${this.seq.toString(16).padStart(12, '0')}`;
   }
 
-  private me(): Me | null {
-    const user = this.state.users.find((u) => u.id === this.signedInUserId);
-    if (!user) return null;
+  private me(s: Session) {
+    const user = this.state.users.find((u) => u.id === s.userId);
+    const role = this.roleOf(s);
+    if (!user || !role) return null;
     return {
       user: { id: user.id, email: user.email, name: user.name },
-      memberships: this.state.orgs.flatMap((org) => {
-        const m = (this.state.members[org.id] ?? []).find((x) => x.userId === user.id);
-        return m ? [{ orgId: org.id, orgName: org.name, role: m.role }] : [];
-      }),
+      orgId: s.orgId,
+      role,
+      memberships: this.state.memberships
+        .filter((m) => m.userId === user.id)
+        .map((m) => ({
+          orgId: m.orgId,
+          orgName: this.state.orgs.find((o) => o.id === m.orgId)?.name ?? m.orgId,
+          role: m.role,
+        })),
     };
   }
 
-  private device(orgId: string, id: string): Device | undefined {
-    return this.state.devices.find((d) => d.orgId === orgId && d.id === id);
+  private visibleDevices(ctx: Ctx): WireDevice[] {
+    const inOrg = this.state.devices.filter((d) => d.orgId === ctx.session.orgId);
+    if (ROLE_RANK[ctx.role] >= ROLE_RANK.admin) return inOrg;
+    const mine = this.state.grants.filter(
+      (g) => g.orgId === ctx.session.orgId && g.userId === ctx.session.userId,
+    );
+    return inOrg.filter((d) =>
+      mine.some(
+        (g) => g.deviceId === d.id || (g.deviceTag !== null && d.tags.includes(g.deviceTag)),
+      ),
+    );
   }
 
-  private readonly routes: [string, RegExp, Route, boolean?][] = [
+  private claimView(c: WireClaimCode) {
+    const { orgId: _o, code: _c, ...rest } = c;
+    const state = c.revokedAt
+      ? 'revoked'
+      : c.usedAt
+        ? 'used'
+        : Date.parse(c.expiresAt) <= this.now()
+          ? 'expired'
+          : 'active';
+    return { ...rest, state };
+  }
+
+  private record(ctx: Ctx, action: string, targetType: string | null, targetId: string | null) {
+    const next = Math.max(0, ...this.state.audit.map((a) => Number(a.id))) + 1;
+    this.state.audit.unshift({
+      id: String(next),
+      orgId: ctx.session.orgId,
+      ts: this.iso(),
+      actorType: 'user',
+      actorId: ctx.session.userId,
+      action,
+      targetType,
+      targetId,
+      details: {},
+      sourceIp: '127.0.0.1',
+    });
+  }
+
+  private readonly routes: Route[] = [
     [
       'POST',
       /^\/api\/auth\/login$/,
-      (_p, body) => {
-        const { email, password } = (body ?? {}) as { email?: unknown; password?: unknown };
-        const user = this.state.users.find((u) => u.email === email && u.password === password);
-        if (!user) return fail(401, 'INVALID_CREDENTIALS', 'Email or password is wrong');
-        this.signedInUserId = user.id;
-        return ok(this.me());
+      ({ body }) => {
+        const { email, password, orgId } = (body ?? {}) as Record<string, unknown>;
+        if (typeof email !== 'string' || !email.includes('@'))
+          return invalid('email must be an e-mail address');
+        const user = this.state.users.find(
+          (u) => u.email === email.toLowerCase() && u.password === password,
+        );
+        const membership = user
+          ? this.state.memberships.find(
+              (m) => m.userId === user.id && (orgId === undefined || m.orgId === orgId),
+            )
+          : undefined;
+        if (!user || !membership)
+          return fail(401, 'INVALID_CREDENTIALS', 'invalid e-mail or password');
+        this.session = { userId: user.id, orgId: membership.orgId };
+        return ok({
+          token: 'fake-token-never-used-by-the-console',
+          expiresAt: this.iso(DAY),
+          ...this.me(this.session),
+        });
       },
-      true,
+      'public',
     ],
     [
       'POST',
       /^\/api\/auth\/logout$/,
       () => {
-        this.signedInUserId = null;
+        if (!this.session) return fail(401, 'UNAUTHENTICATED', 'authentication required');
+        this.session = null;
         return { status: 204 };
       },
-      true,
+      'public',
     ],
     [
       'GET',
       /^\/api\/auth\/me$/,
-      () => {
-        const me = this.me();
-        return me ? ok(me) : fail(401, 'UNAUTHENTICATED', 'No session');
+      ({ session }) => {
+        const me = this.session ? this.me(session) : null;
+        return me ? ok(me) : fail(401, 'UNAUTHENTICATED', 'authentication required');
       },
-      true,
-    ],
-    ['GET', /^\/api\/orgs$/, () => ok(this.state.orgs.filter((o) => this.memberOf(o.id)))],
-    [
-      'GET',
-      /^\/api\/orgs\/([^/]+)\/devices$/,
-      ([orgId]) => ok(this.state.devices.filter((d) => d.orgId === orgId)),
+      'public',
     ],
     [
       'GET',
-      /^\/api\/orgs\/([^/]+)\/devices\/([^/]+)$/,
-      ([orgId = '', id = '']) => {
-        const d = this.device(orgId, id);
-        return d ? ok(d) : fail(404, 'DEVICE_NOT_FOUND', 'No such device');
+      /^\/api\/devices$/,
+      (ctx) => {
+        const q = ctx.url.searchParams;
+        const search = q.get('search')?.toLowerCase();
+        const rows = this.visibleDevices(ctx)
+          .filter((d) => !q.get('tag') || d.tags.includes(q.get('tag') ?? ''))
+          .filter((d) => !q.get('status') || d.status === q.get('status'))
+          .filter(
+            (d) =>
+              !search ||
+              d.name.toLowerCase().includes(search) ||
+              d.keyFingerprint.startsWith(q.get('search') ?? ''),
+          )
+          .sort((a, b) => a.name.localeCompare(b.name));
+        const limit = Number(q.get('limit') ?? 50);
+        const offset = Number(q.get('offset') ?? 0);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+          return invalid('limit must not be greater than 500');
+        return ok({ items: rows.slice(offset, offset + limit), total: rows.length });
       },
+      'member',
+    ],
+    [
+      'GET',
+      /^\/api\/devices\/([^/]+)$/,
+      (ctx) => {
+        const d = this.visibleDevices(ctx).find((x) => x.id === ctx.params[0]);
+        return d ? ok(d) : notFound('device');
+      },
+      'member',
     ],
     [
       'PATCH',
-      /^\/api\/orgs\/([^/]+)\/devices\/([^/]+)$/,
-      ([orgId = '', id = ''], body) => {
-        const d = this.device(orgId, id);
-        if (!d) return fail(404, 'DEVICE_NOT_FOUND', 'No such device');
-        const patch = (body ?? {}) as DevicePatch;
-        if (patch.name !== undefined) {
-          if (typeof patch.name !== 'string' || !/^[\w.-]{1,64}$/.test(patch.name)) {
-            return fail(400, 'VALIDATION', 'name must be 1–64 letters, digits, ".", "-" or "_"');
-          }
-          d.name = patch.name;
+      /^\/api\/devices\/([^/]+)$/,
+      (ctx) => {
+        const d = this.visibleDevices(ctx).find((x) => x.id === ctx.params[0]);
+        if (!d) return notFound('device');
+        if (ROLE_RANK[ctx.role] < ROLE_RANK.admin)
+          return fail(403, 'FORBIDDEN', 'requires admin on this device');
+        const { name } = (ctx.body ?? {}) as { name?: unknown };
+        if (typeof name !== 'string' || name.length < 1 || name.length > 100) {
+          return invalid('name must be longer than or equal to 1 characters');
         }
-        if (patch.tags !== undefined) d.tags = [...new Set(patch.tags)].sort();
+        d.name = name;
+        d.updatedAt = this.iso();
+        this.record(ctx, 'device.rename', 'device', d.id);
         return ok(d);
       },
+      'member',
     ],
     [
-      'DELETE',
-      /^\/api\/orgs\/([^/]+)\/devices\/([^/]+)$/,
-      ([orgId = '', id = '']) => {
-        const before = this.state.devices.length;
-        this.state.devices = this.state.devices.filter((d) => !(d.orgId === orgId && d.id === id));
-        return before === this.state.devices.length
-          ? fail(404, 'DEVICE_NOT_FOUND', 'No such device')
-          : { status: 204 };
-      },
-    ],
-    [
-      'POST',
-      /^\/api\/orgs\/([^/]+)\/devices\/([^/]+)\/revoke$/,
-      ([orgId = '', id = '']) => {
-        const d = this.device(orgId, id);
-        if (!d) return fail(404, 'DEVICE_NOT_FOUND', 'No such device');
-        d.revokedAt = this.now();
-        d.status = 'offline';
-        return ok(d);
-      },
-    ],
-    [
-      'POST',
-      /^\/api\/orgs\/([^/]+)\/claim-codes$/,
-      ([orgId = ''], body) => {
-        const input = (body ?? {}) as CreateClaimCodeInput;
+      'PUT',
+      /^\/api\/devices\/([^/]+)\/tags$/,
+      (ctx) => {
+        const d = this.visibleDevices(ctx).find((x) => x.id === ctx.params[0]);
+        if (!d) return notFound('device');
+        if (ROLE_RANK[ctx.role] < ROLE_RANK.admin)
+          return fail(403, 'FORBIDDEN', 'requires admin on this device');
+        const { tags } = (ctx.body ?? {}) as { tags?: unknown };
         if (
-          typeof input.expiresInSeconds !== 'number' ||
-          input.expiresInSeconds < 60 ||
-          input.expiresInSeconds > 7 * 86_400
+          !Array.isArray(tags) ||
+          tags.length > 32 ||
+          !tags.every((t) => typeof t === 'string' && TAG.test(t))
         ) {
-          return fail(400, 'VALIDATION', 'expiresInSeconds must be between 60 and 604800');
+          return invalid('tags are 1-63 of a-z 0-9 . _ : - (lower case, starting alphanumeric)');
         }
-        const code = `PFC-${this.id('x').slice(-6).toUpperCase()}-${Math.random().toString(36).slice(2, 8).toUpperCase()}`;
-        const created = {
-          id: this.id('cc'),
-          orgId,
-          code,
-          name: input.name ?? null,
-          tags: input.tags ?? [],
-          createdAt: this.now(),
-          expiresAt: this.now() + input.expiresInSeconds * 1000,
-          usedAt: null,
-          revokedAt: null,
-        };
-        this.state.claimCodes.push(created);
-        const { orgId: _o, ...out } = created;
-        return ok(out, 201);
+        d.tags = [...new Set(tags as string[])];
+        this.record(ctx, 'device.tag', 'device', d.id);
+        return ok(d);
       },
+      'member',
     ],
     [
-      'GET',
-      /^\/api\/orgs\/([^/]+)\/claim-codes$/,
-      ([orgId]) =>
-        ok(
-          this.state.claimCodes
-            .filter((c) => c.orgId === orgId)
-            .map(({ orgId: _o, code: _c, ...rest }) => rest),
-        ),
+      'POST',
+      /^\/api\/devices\/([^/]+)\/revoke$/,
+      (ctx) => {
+        const d = this.visibleDevices(ctx).find((x) => x.id === ctx.params[0]);
+        if (!d) return notFound('device');
+        if (ROLE_RANK[ctx.role] < ROLE_RANK.admin)
+          return fail(403, 'FORBIDDEN', 'requires admin on this device');
+        d.revokedAt = this.iso();
+        d.status = 'revoked';
+        this.record(ctx, 'device.revoke_key', 'device', d.id);
+        return ok(d);
+      },
+      'member',
     ],
     [
       'DELETE',
-      /^\/api\/orgs\/([^/]+)\/claim-codes\/([^/]+)$/,
-      ([orgId, id]) => {
-        const c = this.state.claimCodes.find((x) => x.orgId === orgId && x.id === id);
-        if (!c) return fail(404, 'CLAIM_CODE_NOT_FOUND', 'No such claim code');
-        c.revokedAt = this.now();
+      /^\/api\/devices\/([^/]+)$/,
+      (ctx) => {
+        const d = this.visibleDevices(ctx).find((x) => x.id === ctx.params[0]);
+        if (!d) return notFound('device');
+        if (ROLE_RANK[ctx.role] < ROLE_RANK.admin)
+          return fail(403, 'FORBIDDEN', 'requires admin on this device');
+        this.state.devices = this.state.devices.filter((x) => x !== d);
+        this.record(ctx, 'device.delete', 'device', d.id);
         return { status: 204 };
       },
-    ],
-    [
-      'GET',
-      /^\/api\/orgs\/([^/]+)\/grants$/,
-      ([orgId], _b, url) => {
-        const deviceId = url.searchParams.get('deviceId');
-        const tag = url.searchParams.get('tag');
-        return ok(
-          this.state.grants
-            .filter((g) => g.orgId === orgId)
-            .filter(
-              (g) => !deviceId || (g.target.kind === 'device' && g.target.deviceId === deviceId),
-            )
-            .filter((g) => !tag || (g.target.kind === 'tag' && g.target.tag === tag))
-            .map(({ orgId: _o, ...g }) => g),
-        );
-      },
+      'member',
     ],
     [
       'POST',
-      /^\/api\/orgs\/([^/]+)\/grants$/,
-      ([orgId = ''], body) => {
-        const input = body as CreateGrantInput;
-        if (!(this.state.members[orgId] ?? []).some((m) => m.userId === input.userId)) {
-          return fail(400, 'VALIDATION', 'userId is not a member of this org');
+      /^\/api\/claim-codes$/,
+      (ctx) => {
+        const { label, tags = [], ttlHours = 24 } = (ctx.body ?? {}) as Record<string, unknown>;
+        if (
+          typeof ttlHours !== 'number' ||
+          !Number.isInteger(ttlHours) ||
+          ttlHours < 1 ||
+          ttlHours > 8760
+        ) {
+          return invalid('ttlHours must not be less than 1');
         }
-        const grant = { ...input, id: this.id('g'), orgId, createdAt: this.now() };
-        this.state.grants.push(grant);
-        const { orgId: _o, ...out } = grant;
-        return ok(out, 201);
+        if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && TAG.test(t))) {
+          return invalid('tags are 1-63 of a-z 0-9 . _ : - (lower case, starting alphanumeric)');
+        }
+        if (label !== undefined && (typeof label !== 'string' || label.length > 100)) {
+          return invalid('label must be shorter than or equal to 100 characters');
+        }
+        this.seq += 1;
+        const code = `PFC-${(this.seq * 7919).toString(36).toUpperCase().padStart(4, 'Q')}-${(this.seq * 104729).toString(36).toUpperCase().padStart(4, 'Z')}`;
+        const c: WireClaimCode = {
+          id: this.uuid(),
+          orgId: ctx.session.orgId,
+          code,
+          label: label ?? null,
+          tags: tags as string[],
+          expiresAt: this.iso(ttlHours * 3_600_000),
+          usedAt: null,
+          usedByDevice: null,
+          revokedAt: null,
+          createdAt: this.iso(),
+        };
+        this.state.claimCodes.push(c);
+        this.record(ctx, 'claim_code.create', 'claim_code', c.id);
+        return ok({ ...this.claimView(c), code }, 201);
       },
+      'admin',
+    ],
+    [
+      'GET',
+      /^\/api\/claim-codes$/,
+      (ctx) =>
+        ok(
+          this.state.claimCodes
+            .filter((c) => c.orgId === ctx.session.orgId)
+            .map((c) => this.claimView(c)),
+        ),
+      'admin',
+    ],
+    [
+      'POST',
+      /^\/api\/claim-codes\/([^/]+)\/revoke$/,
+      (ctx) => {
+        const c = this.state.claimCodes.find(
+          (x) => x.orgId === ctx.session.orgId && x.id === ctx.params[0],
+        );
+        if (!c) return notFound('claim code');
+        c.revokedAt = this.iso();
+        this.record(ctx, 'claim_code.revoke', 'claim_code', c.id);
+        return ok(this.claimView(c));
+      },
+      'admin',
+    ],
+    [
+      'GET',
+      /^\/api\/grants$/,
+      (ctx) => {
+        const q = ctx.url.searchParams;
+        return ok(
+          this.state.grants
+            .filter((g) => g.orgId === ctx.session.orgId)
+            .filter((g) => !q.get('userId') || g.userId === q.get('userId'))
+            .filter((g) => !q.get('deviceId') || g.deviceId === q.get('deviceId')),
+        );
+      },
+      'admin',
+    ],
+    [
+      'POST',
+      /^\/api\/grants$/,
+      (ctx) => {
+        const b = (ctx.body ?? {}) as Record<string, unknown>;
+        const str = (k: string) => (typeof b[k] === 'string' ? b[k] : null);
+        const [userId, groupId, deviceId, deviceTag] = [
+          str('userId'),
+          str('groupId'),
+          str('deviceId'),
+          str('deviceTag'),
+        ];
+        if ((userId === null) === (groupId === null))
+          return invalid('exactly one of userId and groupId');
+        if ((deviceId === null) === (deviceTag === null))
+          return invalid('exactly one of deviceId and deviceTag');
+        if (!['viewer', 'operator', 'admin'].includes(b['role'] as string))
+          return invalid('role must be one of the following values: viewer, operator, admin');
+        if (
+          userId !== null &&
+          !this.state.memberships.some((m) => m.userId === userId && m.orgId === ctx.session.orgId)
+        ) {
+          return notFound('user');
+        }
+        if (
+          deviceId !== null &&
+          !this.state.devices.some((d) => d.id === deviceId && d.orgId === ctx.session.orgId)
+        ) {
+          return notFound('device');
+        }
+        const g: WireGrant = {
+          id: this.uuid(),
+          orgId: ctx.session.orgId,
+          subjectType: userId !== null ? 'user' : 'group',
+          userId,
+          groupId,
+          deviceId,
+          deviceTag,
+          role: b['role'] as GrantRole,
+          createdBy: ctx.session.userId,
+          createdAt: this.iso(),
+        };
+        this.state.grants.push(g);
+        this.record(ctx, 'grant.create', 'grant', g.id);
+        return ok(g, 201);
+      },
+      'admin',
     ],
     [
       'PATCH',
-      /^\/api\/orgs\/([^/]+)\/grants\/([^/]+)$/,
-      ([orgId, id], body) => {
-        const g = this.state.grants.find((x) => x.orgId === orgId && x.id === id);
-        if (!g) return fail(404, 'GRANT_NOT_FOUND', 'No such grant');
-        Object.assign(g, body as GrantPatch);
-        const { orgId: _o, ...out } = g;
-        return ok(out);
+      /^\/api\/grants\/([^/]+)$/,
+      (ctx) => {
+        const g = this.state.grants.find(
+          (x) => x.orgId === ctx.session.orgId && x.id === ctx.params[0],
+        );
+        if (!g) return notFound('grant');
+        const role = (ctx.body as { role?: unknown } | undefined)?.role;
+        if (role !== 'viewer' && role !== 'operator' && role !== 'admin')
+          return invalid('role must be one of the following values: viewer, operator, admin');
+        g.role = role;
+        this.record(ctx, 'grant.update', 'grant', g.id);
+        return ok(g);
       },
+      'admin',
     ],
     [
       'DELETE',
-      /^\/api\/orgs\/([^/]+)\/grants\/([^/]+)$/,
-      ([orgId, id]) => {
-        const before = this.state.grants.length;
-        this.state.grants = this.state.grants.filter((g) => !(g.orgId === orgId && g.id === id));
-        return before === this.state.grants.length
-          ? fail(404, 'GRANT_NOT_FOUND', 'No such grant')
-          : { status: 204 };
+      /^\/api\/grants\/([^/]+)$/,
+      (ctx) => {
+        const g = this.state.grants.find(
+          (x) => x.orgId === ctx.session.orgId && x.id === ctx.params[0],
+        );
+        if (!g) return notFound('grant');
+        this.state.grants = this.state.grants.filter((x) => x !== g);
+        this.record(ctx, 'grant.delete', 'grant', g.id);
+        return { status: 204 };
       },
+      'admin',
     ],
     [
       'GET',
-      /^\/api\/orgs\/([^/]+)\/members$/,
-      ([orgId = '']) => ok(this.state.members[orgId] ?? []),
-    ],
-    [
-      'GET',
-      /^\/api\/orgs\/([^/]+)\/invites$/,
-      ([orgId]) =>
-        ok(this.state.invites.filter((i) => i.orgId === orgId).map(({ orgId: _o, ...i }) => i)),
+      /^\/api\/users$/,
+      (ctx) =>
+        ok(
+          this.state.memberships
+            .filter((m) => m.orgId === ctx.session.orgId)
+            .flatMap((m) => {
+              const u = this.state.users.find((x) => x.id === m.userId);
+              return u
+                ? [{ id: u.id, email: u.email, name: u.name, role: m.role, createdAt: u.createdAt }]
+                : [];
+            }),
+        ),
+      'member',
     ],
     [
       'POST',
-      /^\/api\/orgs\/([^/]+)\/invites$/,
-      ([orgId = ''], body) => {
-        const input = body as CreateInviteInput;
-        if (typeof input.email !== 'string' || !input.email.includes('@')) {
-          return fail(400, 'VALIDATION', 'email must be an email address');
-        }
-        const invite = {
-          ...input,
-          id: this.id('inv'),
-          orgId,
-          createdAt: this.now(),
-          expiresAt: this.now() + 7 * DAY,
+      /^\/api\/users$/,
+      (ctx) => {
+        const b = (ctx.body ?? {}) as Record<string, unknown>;
+        if (typeof b['email'] !== 'string' || !b['email'].includes('@'))
+          return invalid('email must be an e-mail address');
+        if (typeof b['name'] !== 'string' || b['name'].length < 1)
+          return invalid('name must be longer than or equal to 1 characters');
+        if (typeof b['password'] !== 'string' || b['password'].length < 12)
+          return invalid('password must be longer than or equal to 12 characters');
+        if (!['owner', 'admin', 'member'].includes(b['role'] as string))
+          return invalid('role must be one of the following values: owner, admin, member');
+        if (b['role'] === 'owner' && ctx.role !== 'owner')
+          return fail(403, 'FORBIDDEN', 'only an owner can add an owner');
+        const email = b['email'].toLowerCase();
+        if (this.state.users.some((u) => u.email === email))
+          return fail(409, 'CONFLICT', 'a user with this e-mail exists');
+        const u: FakeUser = {
+          id: this.uuid(),
+          email,
+          name: b['name'],
+          password: b['password'],
+          createdAt: this.iso(),
         };
-        this.state.invites.push(invite);
-        const { orgId: _o, ...out } = invite;
-        return ok(out, 201);
+        this.state.users.push(u);
+        this.state.memberships.push({
+          userId: u.id,
+          orgId: ctx.session.orgId,
+          role: b['role'] as OrgRole,
+        });
+        this.record(ctx, 'user.create', 'user', u.id);
+        return ok(
+          { id: u.id, email: u.email, name: u.name, role: b['role'], createdAt: u.createdAt },
+          201,
+        );
       },
-    ],
-    [
-      'DELETE',
-      /^\/api\/orgs\/([^/]+)\/invites\/([^/]+)$/,
-      ([orgId, id]) => {
-        const before = this.state.invites.length;
-        this.state.invites = this.state.invites.filter((i) => !(i.orgId === orgId && i.id === id));
-        return before === this.state.invites.length
-          ? fail(404, 'INVITE_NOT_FOUND', 'No such invite')
-          : { status: 204 };
-      },
+      'admin',
     ],
     [
       'GET',
-      /^\/api\/orgs\/([^/]+)\/audit$/,
-      ([orgId], _b, url) => {
-        const q = url.searchParams;
-        const limit = Math.min(Number(q.get('limit') ?? 20) || 20, 100);
-        const offset = Number(q.get('cursor') ?? 0) || 0;
-        const rows = this.state.audit
-          .filter((e) => e.orgId === orgId)
-          .filter((e) => !q.get('action') || e.action.startsWith(q.get('action') ?? ''))
-          .filter((e) => !q.get('actorId') || e.actor.id === q.get('actorId'))
-          .filter((e) => !q.get('deviceId') || e.deviceId === q.get('deviceId'))
-          .filter((e) => !q.get('from') || e.ts >= Number(q.get('from')))
-          .filter((e) => !q.get('to') || e.ts <= Number(q.get('to')))
-          .sort((a, b) => b.ts - a.ts);
-        const items = rows.slice(offset, offset + limit).map(({ orgId: _o, ...e }) => e);
-        return ok({
-          items,
-          nextCursor: offset + limit < rows.length ? String(offset + limit) : null,
-        });
+      /^\/api\/audit$/,
+      (ctx) => {
+        const q = ctx.url.searchParams;
+        const action = q.get('action');
+        if (action && !/^[a-z_]+\.[a-z_]+$/.test(action))
+          return invalid('action must look like "scope.verb"');
+        const limit = Number(q.get('limit') ?? 50);
+        const before = q.get('cursor');
+        const since = q.get('since');
+        const until = q.get('until');
+        const items = this.state.audit
+          .filter((e) => e.orgId === ctx.session.orgId)
+          .filter((e) => !action || e.action === action)
+          .filter((e) => !q.get('actorId') || e.actorId === q.get('actorId'))
+          .filter((e) => !q.get('targetId') || e.targetId === q.get('targetId'))
+          .filter((e) => !since || Date.parse(e.ts) >= Date.parse(since))
+          .filter((e) => !until || Date.parse(e.ts) <= Date.parse(until))
+          .filter((e) => !before || Number(e.id) < Number(before))
+          .sort((a, b) => Number(b.id) - Number(a.id))
+          .slice(0, limit)
+          .map(({ orgId: _o, ...e }) => e);
+        const last = items.at(-1);
+        return ok({ items, nextCursor: items.length === limit && last ? last.id : null });
       },
+      'admin',
     ],
   ];
 }
 
-function json({ status, body }: { status: number; body?: Json }): Response {
+function json({ status, body }: Answer): Response {
   if (body === undefined || status === 204) return new Response(null, { status });
   return new Response(JSON.stringify(body), {
     status,

@@ -5,7 +5,7 @@ import { createTestPlatform, type TestPlatform } from '../platform/testing.js';
 import { ApiClient } from '../services/api.js';
 import { servicesKey, type Services } from '../services/container.js';
 import { MemoryPresenceSource } from '../services/presence.js';
-import { FakeRegistrar } from './fake-registrar.js';
+import { DEMO_IDS, FakeRegistrar } from './fake-registrar.js';
 
 export const NOW = 1_750_000_000_000;
 
@@ -19,7 +19,7 @@ export interface TestContext extends Services {
 
 export function setupTest(options: { signedIn?: boolean } = {}): TestContext {
   const registrar = FakeRegistrar.demo(NOW);
-  if (options.signedIn) registrar.signedInUserId = 'u-ada';
+  if (options.signedIn) registrar.signIn(DEMO_IDS.ada);
   const platform = createTestPlatform(registrar.handle);
   platform.clock = NOW;
   const api = new ApiClient(platform.http);

@@ -4,12 +4,14 @@ export interface NavItem {
   to: string;
   label: string;
   icon: IconName;
+  /** Shown to owners and admins only (the registrar refuses members there). */
+  adminOnly?: boolean;
 }
 
 export const NAV_ITEMS: readonly NavItem[] = [
   { to: '/fleet', label: 'Fleet', icon: 'fleet' },
-  { to: '/enroll', label: 'Enroll', icon: 'enroll' },
+  { to: '/enroll', label: 'Enroll', icon: 'enroll', adminOnly: true },
   { to: '/access', label: 'Access', icon: 'access' },
-  { to: '/audit', label: 'Audit', icon: 'audit' },
+  { to: '/audit', label: 'Audit', icon: 'audit', adminOnly: true },
   { to: '/settings', label: 'Settings', icon: 'settings' },
 ];
