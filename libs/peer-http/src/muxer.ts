@@ -483,6 +483,10 @@ export class Muxer implements StreamHost {
             );
             return;
           }
+          // safety net: a missed bufferedamountlow event must not stall DATA forever
+          if (this.waitingForLow && this.transport.bufferedAmount <= this.config.sendLowWaterMark) {
+            this.onLow();
+          }
           if (
             keepAliveInterval > 0 &&
             silent >= keepAliveInterval &&
