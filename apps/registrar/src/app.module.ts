@@ -37,6 +37,7 @@ import { GrantsService } from './grants/grants.service.js';
 import { REGISTRAR_KEY, type RegistrarKey } from './keys/registrar-key.js';
 import { HealthController } from './observability/health.controller.js';
 import { MetricsService } from './observability/metrics.service.js';
+import { MqttService } from './mqtt/mqtt.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
@@ -112,6 +113,7 @@ export class AppModule implements NestModule {
           }),
         },
         MetricsService,
+        MqttService,
         AuditRepository,
         AuditService,
         AuthRepository,

@@ -320,6 +320,7 @@ describe('observability', () => {
     expect(await (await fetch(`${registrar.url}/ready`)).json()).toEqual({
       status: 'ready',
       database: 'postgresql',
+      mqtt: 'connected',
     });
     const metrics = await (await fetch(`${registrar.url}/metrics`)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(metrics)?.[1]);

@@ -61,6 +61,7 @@ export function startRegistrar(env: Record<string, string | undefined>): Promise
   return createRegistrar(
     loadConfig({
       PORT: '0',
+      MQTT_PORT: '0',
       LOG_LEVEL: 'silent',
       BOOTSTRAP_ADMIN_EMAIL: ADMIN_EMAIL,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,

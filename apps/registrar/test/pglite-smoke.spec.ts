@@ -21,6 +21,7 @@ describe('embedded PGlite', () => {
       expect((await fetch(`${first.url}/ready`).then((r) => r.json())) as unknown).toEqual({
         status: 'ready',
         database: 'pglite',
+        mqtt: 'connected',
       });
       const api = await new Api(first.url).login();
       token = api.token!;

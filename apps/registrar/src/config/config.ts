@@ -44,16 +44,22 @@ export const configSchema = z
     ENROLL_RATE_LIMIT: int(1, 100_000).default(120),
     ENROLL_NONCE_TTL_MS: int(5_000, 3_600_000).default(120_000),
     CLAIM_CODE_MAX_TTL_HOURS: int(1, 24 * 365).default(24 * 30),
-    /** External broker (not used yet: the embedded broker lands next). */
+    /** External broker. Unset: embedded aedes broker on MQTT_HOST:MQTT_PORT. */
     MQTT_URL: z
       .string()
       .regex(/^mqtts?:\/\//, 'must be an mqtt:// or mqtts:// URL')
       .optional(),
-    /** Broker URL handed to agents at enrollment. */
+    /** The registrar's own credentials on an external broker. */
+    MQTT_USERNAME: z.string().min(1).max(256).optional(),
+    MQTT_PASSWORD: z.string().min(1).max(1024).optional(),
+    /** Embedded broker listen address (non-standard port: never clashes with 1883). */
+    MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+    MQTT_PORT: int(0, 65535).default(18830),
+    /** Broker URL handed to agents at enrollment. Default: MQTT_URL, or the embedded broker. */
     MQTT_PUBLIC_URL: z
       .string()
       .regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt(s):// or ws(s):// URL')
-      .default('mqtt://127.0.0.1:18830'),
+      .optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -81,8 +87,14 @@ export const configSchema = z
       enrollRateLimit: c.ENROLL_RATE_LIMIT,
       enrollNonceTtlMs: c.ENROLL_NONCE_TTL_MS,
       claimCodeMaxTtlMs: c.CLAIM_CODE_MAX_TTL_HOURS * 3_600_000,
-      mqttUrl: c.MQTT_URL,
-      mqttPublicUrl: c.MQTT_PUBLIC_URL,
+      mqtt: {
+        url: c.MQTT_URL,
+        username: c.MQTT_USERNAME,
+        password: c.MQTT_PASSWORD,
+        host: c.MQTT_HOST,
+        port: c.MQTT_PORT,
+        publicUrl: c.MQTT_PUBLIC_URL,
+      },
       logLevel: c.LOG_LEVEL,
     };
   });

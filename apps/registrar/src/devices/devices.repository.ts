@@ -106,6 +106,52 @@ export class DevicesRepository {
     });
   }
 
+  // --- Device-authenticated paths (MQTT). The device id comes from the broker-verified
+  // identity (username = device id = client id), which is globally unique.
+
+  /** The MQTT credential of a device; null if unknown, revoked or without credential. */
+  async mqttCredential(id: string): Promise<{ passwordHash: string } | null> {
+    const d = await this.db.device.findUnique({
+      where: { id },
+      select: { mqttPasswordHash: true, status: true },
+    });
+    if (!d || d.status === 'revoked' || !d.mqttPasswordHash) return null;
+    return { passwordHash: d.mqttPasswordHash };
+  }
+
+  /** Records presence; a revoked device stays revoked. Returns the org, or null if ignored. */
+  async updatePresence(
+    id: string,
+    p: { status: 'online' | 'offline'; at: Date; agentVersion?: string | undefined },
+  ): Promise<{ orgId: string } | null> {
+    const r = await this.db.device.updateMany({
+      where: { id, status: { not: 'revoked' } },
+      data: {
+        status: p.status,
+        lastSeenAt: p.at,
+        ...(p.agentVersion ? { agentVersion: p.agentVersion } : {}),
+      },
+    });
+    if (r.count === 0) return null;
+    const d = await this.db.device.findUnique({ where: { id }, select: { orgId: true } });
+    return d ? { orgId: d.orgId } : null;
+  }
+
+  async updateHeartbeat(
+    id: string,
+    h: { metrics: Record<string, number | string>; at: Date; agentVersion?: string | undefined },
+  ): Promise<boolean> {
+    const r = await this.db.device.updateMany({
+      where: { id, status: { not: 'revoked' } },
+      data: {
+        metrics: h.metrics,
+        lastSeenAt: h.at,
+        ...(h.agentVersion ? { agentVersion: h.agentVersion } : {}),
+      },
+    });
+    return r.count > 0;
+  }
+
   async delete(orgId: string, id: string): Promise<boolean> {
     return (await this.db.device.deleteMany({ where: { orgId, id } })).count > 0;
   }

@@ -4,6 +4,7 @@ import type { Principal } from '../auth/auth.types.js';
 import { forbidden, notFound } from '../common/errors.js';
 import { GrantsService } from '../grants/grants.service.js';
 import { grantRoleAtLeast } from '../grants/grants.types.js';
+import { MqttService } from '../mqtt/mqtt.service.js';
 import { DevicesRepository } from './devices.repository.js';
 import type { DeviceStatus, DeviceView } from './devices.types.js';
 
@@ -13,6 +14,7 @@ export class DevicesService {
     private readonly repo: DevicesRepository,
     private readonly grants: GrantsService,
     private readonly audit: AuditService,
+    private readonly mqtt: MqttService,
   ) {}
 
   async list(
@@ -88,6 +90,7 @@ export class DevicesService {
     await this.requireAdmin(p, id);
     const d = await this.repo.revokeKey(p.orgId, id, { userId: p.userId, reason });
     if (!d) throw notFound('device');
+    this.mqtt.disconnectDevice(id);
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',
@@ -104,6 +107,7 @@ export class DevicesService {
   async delete(p: Principal, id: string, ip: string | null): Promise<void> {
     const d = await this.requireAdmin(p, id);
     if (!(await this.repo.delete(p.orgId, id))) throw notFound('device');
+    this.mqtt.disconnectDevice(id);
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',

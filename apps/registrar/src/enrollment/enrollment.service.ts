@@ -12,6 +12,7 @@ import { randomSecret, sha256Hex } from '../common/secrets.js';
 import { claimCodeHash } from '../claim-codes/claim-codes.service.js';
 import { CONFIG, type RegistrarConfig } from '../config/config.js';
 import { REGISTRAR_KEY, type RegistrarKey } from '../keys/registrar-key.js';
+import { MqttService } from '../mqtt/mqtt.service.js';
 import { EnrollmentRepository } from './enrollment.repository.js';
 
 export interface EnrollInput {
@@ -37,6 +38,7 @@ export class EnrollmentService {
     private readonly audit: AuditService,
     @Inject(CONFIG) private readonly config: RegistrarConfig,
     @Inject(REGISTRAR_KEY) private readonly key: RegistrarKey,
+    private readonly mqtt: MqttService,
   ) {}
 
   async challenge(): Promise<{ nonce: string; expiresAt: number }> {
@@ -150,7 +152,7 @@ export class EnrollmentService {
       deviceId: outcome.deviceId,
       orgId: outcome.orgId,
       registrarKey: this.key.publicJwk,
-      mqtt: { url: this.config.mqttPublicUrl, username: outcome.deviceId, password: mqttPassword },
+      mqtt: { url: this.mqtt.publicUrl(), username: outcome.deviceId, password: mqttPassword },
     };
   }
 }

@@ -4,6 +4,7 @@ import { Public } from '../common/auth.decorators.js';
 import { DomainError, ErrorCode } from '../common/errors.js';
 import { SQL_DRIVER } from '../database/database.tokens.js';
 import type { SqlDriver } from '../database/sql-driver.js';
+import { MqttService } from '../mqtt/mqtt.service.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiExcludeController()
@@ -13,6 +14,7 @@ export class HealthController {
   constructor(
     @Inject(SQL_DRIVER) private readonly driver: SqlDriver,
     private readonly metrics: MetricsService,
+    private readonly mqtt: MqttService,
   ) {}
 
   /** Liveness: the process serves HTTP. */
@@ -29,7 +31,9 @@ export class HealthController {
     } catch {
       throw new DomainError(ErrorCode.NOT_READY, 'database unavailable');
     }
-    return { status: 'ready', database: this.driver.kind };
+    if (!this.mqtt.connected())
+      throw new DomainError(ErrorCode.NOT_READY, 'MQTT broker unavailable');
+    return { status: 'ready', database: this.driver.kind, mqtt: 'connected' };
   }
 
   @Get('metrics')

@@ -44,6 +44,17 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly mqttBytesIn = new Counter({
+    name: 'registrar_mqtt_bytes_in_total',
+    help: 'MQTT payload bytes received by the registrar client',
+    registers: [this.registry],
+  });
+  readonly mqttBytesOut = new Counter({
+    name: 'registrar_mqtt_bytes_out_total',
+    help: 'MQTT payload bytes published by the registrar client',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'registrar_' });
   }
