@@ -1,0 +1,205 @@
+// The whole console (real router, stores, views) against the fake registrar, mounted in
+// happy-dom. Covers the guard, the 401 redirect and the main flows end to end.
+import { flushPromises } from '@vue/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { nextTick, type App } from 'vue';
+import { createMemoryHistory, type Router } from 'vue-router';
+import { createConsoleApp } from '../src/bootstrap.js';
+import { createTestPlatform, type TestPlatform } from '../src/platform/testing.js';
+import { safeRedirect } from '../src/router/index.js';
+import { ApiClient } from '../src/services/api.js';
+import { MemoryPresenceSource } from '../src/services/presence.js';
+import { DEMO_IDS, FakeRegistrar } from '../src/testing/fake-registrar.js';
+
+const NOW = 1_750_000_000_000;
+let app: App | null = null;
+
+afterEach(() => {
+  app?.unmount();
+  app = null;
+  document.body.innerHTML = '';
+});
+
+interface Harness {
+  router: Router;
+  registrar: FakeRegistrar;
+  platform: TestPlatform;
+  presence: MemoryPresenceSource;
+  root: HTMLElement;
+}
+
+async function start(path: string, signedIn = false): Promise<Harness> {
+  const registrar = FakeRegistrar.demo(NOW);
+  if (signedIn) registrar.signIn(DEMO_IDS.ada);
+  const platform = createTestPlatform(registrar.handle);
+  platform.clock = NOW;
+  const presence = new MemoryPresenceSource();
+  const created = createConsoleApp(
+    { platform, api: new ApiClient(platform.http), presence },
+    createMemoryHistory(),
+  );
+  app = created.app;
+  const root = document.createElement('div');
+  document.body.append(root);
+  await created.router.push(path);
+  app.mount(root);
+  await created.router.isReady();
+  await settle();
+  return { router: created.router, registrar, platform, presence, root };
+}
+
+async function settle() {
+  for (let i = 0; i < 5; i++) {
+    await flushPromises();
+    await nextTick();
+  }
+}
+
+function input(root: HTMLElement, label: string): HTMLInputElement {
+  const l = [...root.querySelectorAll('label')].find((x) => x.textContent?.trim() === label);
+  const el = l && document.getElementById(l.htmlFor);
+  if (!(el instanceof HTMLInputElement)) throw new Error(`no input labelled ${label}`);
+  return el;
+}
+function fill(el: HTMLInputElement, value: string) {
+  el.value = value;
+  el.dispatchEvent(new Event('input'));
+}
+function button(root: ParentNode, text: string): HTMLButtonElement {
+  const b = [...root.querySelectorAll('button')].find((x) => x.textContent?.trim() === text);
+  if (!b) throw new Error(`no button ${text}`);
+  return b;
+}
+
+describe('console app', () => {
+  it('sends a signed-out visitor to sign-in and back where they were going', async () => {
+    const h = await start('/audit');
+    expect(h.router.currentRoute.value.name).toBe('sign-in');
+    expect(h.router.currentRoute.value.query['redirect']).toBe('/audit');
+    fill(input(h.root, 'Email'), 'ada@example.com');
+    fill(input(h.root, 'Password'), 'correct horse');
+    await nextTick();
+    h.root.querySelector('form')?.dispatchEvent(new Event('submit'));
+    // The destination view is a lazy chunk: wait for the navigation, not a fixed time.
+    await vi.waitFor(() => expect(h.router.currentRoute.value.fullPath).toBe('/audit'));
+    await settle();
+    expect(h.root.querySelector('h1')?.textContent).toBe('Audit log');
+    expect(document.documentElement.dataset['theme']).toBe('light');
+    expect(document.title).toBe('Audit · peerfetch');
+  });
+
+  it('shows a wrong password as an alert and stays on sign-in', async () => {
+    const h = await start('/sign-in');
+    fill(input(h.root, 'Email'), 'ada@example.com');
+    fill(input(h.root, 'Password'), 'nope');
+    await nextTick();
+    h.root.querySelector('form')?.dispatchEvent(new Event('submit'));
+    await settle();
+    expect(h.root.querySelector('[role="alert"]')?.textContent).toBe('Email or password is wrong.');
+    expect(h.router.currentRoute.value.name).toBe('sign-in');
+  });
+
+  it('lists the fleet, filters it and follows presence', async () => {
+    const h = await start('/fleet', true);
+    const names = () => [...h.root.querySelectorAll('tbody a')].map((a) => a.textContent);
+    expect(names()).toEqual([
+      'gate-camera',
+      'greenhouse-sensor',
+      'kiosk-lobby',
+      'loading-dock',
+      'parking-cam-2',
+    ]);
+    expect(h.root.textContent).toContain('5 devices · 3 online');
+    button(h.root, 'kiosk').click();
+    await settle();
+    expect(names()).toEqual(['kiosk-lobby']);
+    const kioskRow = h.root.querySelector('tbody tr');
+    expect(kioskRow?.textContent).toContain('Offline');
+    h.presence.emit(DEMO_IDS.acme, { deviceId: DEMO_IDS.kiosk, status: 'online', ts: NOW });
+    await settle();
+    expect(h.root.querySelector('tbody tr')?.textContent).toContain('Online');
+  });
+
+  it('shows the empty state when the org has no devices', async () => {
+    const registrarless = await start('/fleet', true);
+    registrarless.registrar.state.devices = [];
+    await registrarless.router.push('/settings');
+    await registrarless.router.push('/fleet');
+    await settle();
+    expect(registrarless.root.textContent).toContain('No devices yet');
+    expect(registrarless.root.textContent).toContain('Enroll your first device');
+  });
+
+  it('shows a device with a disabled Connect and its fingerprint in groups', async () => {
+    const h = await start(`/devices/${DEMO_IDS.gate}`, true);
+    expect(h.root.querySelector('h1')?.textContent).toBe('gate-camera');
+    const connect = button(h.root, 'Connect');
+    expect(connect.disabled).toBe(true);
+    const note = document.getElementById(connect.getAttribute('aria-describedby') ?? '');
+    expect(note?.textContent?.trim()).toBe(
+      'Direct sessions arrive with the device-session feature.',
+    );
+    const fp = h.root.querySelector('pre.fingerprint')?.textContent ?? '';
+    expect(fp.split('\n')).toHaveLength(4);
+    expect(fp.split('\n')[0]).toMatch(/^[A-Z2-7]{4}( [A-Z2-7]{4}){3}$/);
+  });
+
+  it('creates a claim code and shows the commands once', async () => {
+    const h = await start('/enroll', true);
+    fill(input(h.root, 'Tags'), 'Site:North camera');
+    await nextTick();
+    h.root.querySelector('form')?.dispatchEvent(new Event('submit'));
+    await settle();
+    const code = h.registrar.state.claimCodes.at(-1)?.code ?? '';
+    expect(code).toMatch(/^PFC-/);
+    const pres = [...h.root.querySelectorAll('pre')].map((p) => p.textContent);
+    expect(pres[0]).toContain(`-e CLAIM_CODE=${code}`);
+    expect(pres[0]).toContain('-e REGISTRAR_URL=https://registrar.test');
+    expect(pres[1]).toContain(`--code ${code}`);
+    expect(h.root.querySelector('img[alt^="QR code"]')?.getAttribute('src')).toMatch(
+      /^data:image\/svg\+xml/,
+    );
+    expect(h.registrar.state.claimCodes.at(-1)?.tags).toEqual(['site:north', 'camera']);
+    button(h.root, 'Done').click();
+    await settle();
+    expect(h.root.textContent).not.toContain(code);
+  });
+
+  it('redirects to sign-in when the session ends under a page', async () => {
+    const h = await start('/fleet', true);
+    h.registrar.session = null;
+    await h.router.push('/access');
+    await settle();
+    expect(h.router.currentRoute.value.name).toBe('sign-in');
+    expect(h.router.currentRoute.value.query['redirect']).toBe('/access');
+    expect(h.root.querySelector('[role="alert"]')?.textContent).toMatch(/session ended/);
+  });
+
+  it('hides admin pages from members', async () => {
+    const h = await start('/sign-in');
+    h.registrar.signIn(DEMO_IDS.bob);
+    await h.router.push('/fleet');
+    await settle();
+    // Bob's session was made behind the app's back: the guard has already decided.
+    expect(h.router.currentRoute.value.name).toBe('sign-in');
+    fill(input(h.root, 'Email'), 'bob@example.com');
+    fill(input(h.root, 'Password'), 'hunter2hunter2');
+    await nextTick();
+    h.root.querySelector('form')?.dispatchEvent(new Event('submit'));
+    await vi.waitFor(() => expect(h.router.currentRoute.value.name).toBe('fleet'));
+    await settle();
+    const nav = [...h.root.querySelectorAll('nav.sidebar a')].map((a) => a.textContent?.trim());
+    expect(nav).toEqual(['Fleet', 'Access', 'Settings']);
+    expect(h.root.querySelectorAll('tbody tr')).toHaveLength(3);
+    expect(h.root.querySelector('input[type="checkbox"]')).toBeNull();
+  });
+});
+
+describe('safeRedirect', () => {
+  it('accepts only same-app paths', () => {
+    expect(safeRedirect('/devices/x?y=1')).toBe('/devices/x?y=1');
+    expect(safeRedirect('//evil.example')).toBe('/fleet');
+    expect(safeRedirect('https://evil.example')).toBe('/fleet');
+    expect(safeRedirect(['/a'])).toBe('/fleet');
+  });
+});
