@@ -16,10 +16,7 @@ const stamp = join(out, '.schema-hash');
 const lock = join(app, 'src/generated/.lock');
 
 const prismaVersion = createRequire(import.meta.url)('prisma/package.json').version;
-const hash = createHash('sha256')
-  .update(readFileSync(schema))
-  .update(prismaVersion)
-  .digest('hex');
+const hash = createHash('sha256').update(readFileSync(schema)).update(prismaVersion).digest('hex');
 const fresh = () => existsSync(stamp) && readFileSync(stamp, 'utf8') === hash;
 
 if (fresh()) process.exit(0);
