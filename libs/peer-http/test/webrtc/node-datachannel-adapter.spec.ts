@@ -118,6 +118,21 @@ describe('nodeDataChannelTransport over node-datachannel on loopback', () => {
     expect([aCloses, bCloses]).toEqual([1, 1]);
   });
 
+  it('survives a throwing listener: the transport fails with that error, the process lives on', async () => {
+    pair = await connectNodePair();
+    const { a, b } = pair;
+    const aClosed = closed(a);
+    a.onMessage(() => {
+      throw new Error('listener bug');
+    });
+    b.send(new Uint8Array([1]));
+    // Had the throw reached node-datachannel, this worker would have died with SIGABRT.
+    const error = await aClosed;
+    expect(error?.message).toBe('listener bug');
+    expect(a.isOpen).toBe(false);
+    await closed(b);
+  });
+
   it('closes the transport when the remote PeerConnection goes away', async () => {
     pair = await connectNodePair();
     const bClosed = closed(pair.b);
