@@ -288,7 +288,11 @@ class Session implements PeerHttpSession {
         true,
         signal!.reason,
       );
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) {
+      signal.addEventListener('abort', onAbort, { once: true });
+      // a long-lived signal must not keep finished streams alive
+      stream.onClosed = () => signal.removeEventListener('abort', onAbort);
+    }
     if (body) this.upload(stream, body);
     else stream.end().catch(() => undefined);
 

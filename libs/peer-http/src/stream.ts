@@ -47,6 +47,8 @@ export class Stream {
   error: PeerHttpError | undefined;
   /** The peer's HEADERS (request for remote streams, response for local ones). */
   remoteHeaders: HeadersFrame | undefined;
+  /** Called once when the stream reaches `closed`, normally or not. */
+  onClosed: (() => void) | undefined;
   /** Called once if the stream fails before it closed normally. */
   onFail: ((error: PeerHttpError) => void) | undefined;
   readonly readable: ReadableStream<Uint8Array>;
@@ -282,7 +284,7 @@ export class Stream {
     this.pullWaiting = undefined;
     this.state = 'closed';
     this.onFail?.(error);
-    this.host.released(this);
+    this.released();
   }
 
   /** A RESET arrived. */
@@ -296,7 +298,7 @@ export class Stream {
       for (const waiter of this.endWaiters.splice(0)) waiter.reject(error);
       this.endQueued = true;
       this.state = 'closed';
-      this.host.released(this);
+      this.released();
       return;
     }
     this.fail(error, false);
@@ -380,6 +382,13 @@ export class Stream {
     void this.readable.cancel().catch(() => undefined);
   }
 
+  private released(): void {
+    this.host.released(this);
+    const onClosed = this.onClosed;
+    this.onClosed = undefined;
+    onClosed?.();
+  }
+
   private transition(side: 'local' | 'remote'): void {
     if (this.state === 'closed') return;
     if (side === 'local') {
@@ -387,6 +396,6 @@ export class Stream {
     } else {
       this.state = this.state === 'half-closed-local' ? 'closed' : 'half-closed-remote';
     }
-    if (this.state === 'closed') this.host.released(this);
+    if (this.state === 'closed') this.released();
   }
 }
