@@ -1,12 +1,15 @@
 // `edge-agent run`: config + identity (enroll on first run) + MQTT link + heartbeat +
-// audit sync + state file + graceful shutdown. The WebRTC answerer (node-datachannel +
-// channel handshake + peer-http server over `createAgentRouter`) is the seam
-// `SessionAnswerer`: until it is wired, `run` refuses to start in full mode (exit 3) and
-// says so; `WEBRTC=off` runs presence-only, explicitly, refusing every offer.
+// audit sync + state file + WebRTC answerer (webrtc/answerer.ts: node-datachannel +
+// channel handshake + peer-http over `createAgentRouter`) + graceful shutdown.
+// `WEBRTC=off` runs presence-only, explicitly, refusing every offer with an error.
 import { join } from 'node:path';
+import nodeDataChannel from 'node-datachannel';
 import { AuditLog, syncAuditLog } from './audit/audit-log.js';
+import { createClipsHandler } from './clips/clips.js';
 import type { AgentConfig } from './config.js';
 import { enroll } from './enroll.js';
+import { createUpstreamProxy } from './http/proxy.js';
+import { createAgentRouter } from './http/router.js';
 import { type DeviceIdentity, IdentityStore, identityFingerprints } from './identity.js';
 import type { Logger } from './log.js';
 import { collectHeartbeat } from './metrics.js';
@@ -14,6 +17,7 @@ import { MqttLink } from './mqtt/link.js';
 import type { SignalIn, SignalOut } from './mqtt/topics.js';
 import { type AgentState, writeAgentState } from './state.js';
 import { AGENT_VERSION } from './version.js';
+import { WebRtcAnswerer } from './webrtc/answerer.js';
 
 /** What the WebRTC side must provide (next step: node-datachannel + deviceHandshake). */
 export interface SessionAnswerer {
@@ -88,17 +92,47 @@ export async function loadOrEnroll(config: AgentConfig, log: Logger): Promise<De
   );
 }
 
+/** The production answerer: node-datachannel sessions serving the agent router. */
+export const webrtcAnswererFactory: AnswererFactory = ({ config, identity, audit, send, log }) => {
+  const startedAt = Date.now();
+  const router = createAgentRouter({
+    clips: createClipsHandler({ clipsDir: config.clipsDir }),
+    proxy: createUpstreamProxy({
+      origins: config.upstreamOrigins,
+      defaultOrigin: config.defaultUpstream,
+    }),
+    info: () => ({
+      deviceId: identity.deviceId,
+      name: identity.name ?? null,
+      agentVersion: AGENT_VERSION,
+      uptimeS: Math.floor((Date.now() - startedAt) / 1000),
+      upstreams: config.upstreamOrigins,
+      defaultUpstream:
+        config.defaultUpstream ??
+        (config.upstreamOrigins.length === 1 ? config.upstreamOrigins[0] : null),
+      routes: ['/_agent/info', '/_agent/health', '/_agent/clips'],
+    }),
+    audit: (event) => {
+      audit
+        .append(event)
+        .catch((err: unknown) => log.warn({ err: String(err) }, 'audit write failed'));
+    },
+  });
+  return new WebRtcAnswerer({
+    identity,
+    handlerFor: router,
+    send,
+    log,
+    maxSessions: config.maxSessions,
+    idleTimeoutS: config.idleTimeoutS,
+  });
+};
+
 export async function startAgent(
   config: AgentConfig,
   log: Logger,
-  answererFactory?: AnswererFactory,
+  answererFactory: AnswererFactory | undefined = config.webrtc ? webrtcAnswererFactory : undefined,
 ): Promise<RunningAgent> {
-  if (config.webrtc && !answererFactory) {
-    throw new AgentStartError(
-      3,
-      'the WebRTC answerer is not wired into this build yet (needs libs/peer-http servePeerHttp + the node-datachannel answerer): refusing to run as if devices were reachable. Set WEBRTC=off to run presence/heartbeat/audit only.',
-    );
-  }
   const identity = await loadOrEnroll(config, log);
   const audit = new AuditLog({
     dir: join(config.dataDir, 'audit'),
@@ -198,6 +232,7 @@ export async function startAgent(
         await link.stop();
         await audit.close().catch(() => undefined);
         await saveState();
+        if (answererFactory) nodeDataChannel.cleanup();
       })();
       return stopping;
     },

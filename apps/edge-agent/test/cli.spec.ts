@@ -1,5 +1,5 @@
-// The CLI as a process, built with the production tsconfig: enroll, status, run (refusal
-// without the WebRTC answerer, enroll-on-first-run, presence on the real broker, SIGTERM).
+// The CLI as a process, built with the production tsconfig: enroll, status, run
+// (presence-only mode, enroll-on-first-run, presence on the real broker, SIGTERM).
 // `run` uses the container's environment (DATA_DIR, CLIPS_DIR, CLAIM_CODE, …).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -112,12 +112,36 @@ describe('edge-agent CLI', () => {
     expect(notEnrolled.stderr).toContain('not enrolled');
   });
 
-  it('run refuses to pretend: without the WebRTC answerer it exits 3 and says why', async () => {
+  it('presence-only run (WEBRTC=off) refuses every offer explicitly', async () => {
     const env = dirs();
     await run(['enroll', '--registrar', registrar.url, '--code', CODE], env);
-    const r = await run(['run'], { ...env, MQTT_URL: BROKER });
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain('WebRTC answerer is not wired');
+    const deviceId = (
+      JSON.parse((await run(['status', '--json'], env)).stdout) as { deviceId: string }
+    ).deviceId;
+    const { child, done } = start(['run'], { ...env, MQTT_URL: BROKER, WEBRTC: 'off' });
+    await waitFor(
+      'agent online',
+      async () => (await readAgentState(env.DATA_DIR))?.mqtt === 'online',
+    );
+    expect((await readAgentState(env.DATA_DIR))?.mode).toBe('presence-only');
+    const obs = await observe(BROKER, `pf/v1/dev/${deviceId}/#`);
+    await obs.client.publishAsync(
+      `pf/v1/dev/${deviceId}/signal/in`,
+      JSON.stringify({
+        type: 'offer',
+        sessionId: 's-1',
+        sdp: 'v=0',
+        grant: 'a.b.c',
+        iceServers: [],
+      }),
+      { qos: 1 },
+    );
+    const refusal = await obs.waitFor('refusal', (m) => m.topic.endsWith('/signal/out'));
+    expect(refusal.json).toEqual({ type: 'error', sessionId: 's-1', reason: 'SESSIONS_DISABLED' });
+    child.kill('SIGTERM');
+    expect((await done).code).toBe(0);
+    await obs.client.publishAsync(`pf/v1/dev/${deviceId}/status`, '', { retain: true, qos: 1 });
+    await obs.close();
   });
 
   it('container start: enroll on first run, presence online, healthy, SIGTERM → offline and exit 0 within 5 s', async () => {
@@ -127,7 +151,6 @@ describe('edge-agent CLI', () => {
       CLAIM_CODE: CODE,
       DEVICE_NAME: 'container-test',
       UPSTREAM_ORIGINS: 'http://127.0.0.1:8778',
-      WEBRTC: 'off',
       LOG_LEVEL: 'info',
       HEARTBEAT_INTERVAL_S: '5',
     };
@@ -138,7 +161,7 @@ describe('edge-agent CLI', () => {
       const s = await readAgentState(env.DATA_DIR);
       return s?.mqtt === 'online' ? s : undefined;
     });
-    expect(state).toMatchObject({ mode: 'presence-only', pid: child.pid });
+    expect(state).toMatchObject({ mode: 'full', pid: child.pid });
     expect(registrar.enrolled.length).toBe(before + 1);
     const deviceId = (JSON.parse(await identityOf()) as { deviceId: string }).deviceId;
     expect(deviceId).toBe(registrar.enrolled.at(-1)?.deviceId);
@@ -146,7 +169,7 @@ describe('edge-agent CLI', () => {
 
     const obs = await observe(BROKER, `pf/v1/dev/${deviceId}/#`);
     await obs.waitFor('retained online', (m) => m.retain && m.json?.['state'] === 'online');
-    // an offer is refused explicitly in presence-only mode
+    // an offer whose grant does not verify is refused before any ICE work
     await obs.client.publishAsync(
       `pf/v1/dev/${deviceId}/signal/in`,
       JSON.stringify({
@@ -159,7 +182,8 @@ describe('edge-agent CLI', () => {
       { qos: 1 },
     );
     const refusal = await obs.waitFor('refusal', (m) => m.topic.endsWith('/signal/out'));
-    expect(refusal.json).toEqual({ type: 'error', sessionId: 's-9', reason: 'SESSIONS_DISABLED' });
+    expect(refusal.json).toMatchObject({ type: 'error', sessionId: 's-9' });
+    expect(String(refusal.json?.['reason'])).toMatch(/^(MALFORMED|GRANT_)/);
 
     const mark = obs.seen.length;
     const sentAt = Date.now();

@@ -1,0 +1,288 @@
+// WebRTC answerer (node-datachannel): one PeerConnection per offer from `signal/in`.
+//
+// Per session: admission (session cap; the signaled grant must verify against the pinned
+// registrar key before any ICE work), answer + trickled candidates out through `send`,
+// remote candidates queued until the offer is applied, then on the first DataChannel the
+// channel handshake from @peerfetch/crypto (`deviceHandshake`: device key, pinned registrar
+// key, both DTLS fingerprints, replay cache) BEFORE any peer-http frame; only then
+// `servePeerHttp` with the router bound to the verified grant (user, role, routes).
+// Closed and freed on: hangup, peer-http idle timeout, ICE/DTLS failure or disconnect,
+// grant expiry, handshake failure, channel close, `closeAll` (SIGTERM).
+// Every node-datachannel callback catches: a throw inside one aborts the process.
+import {
+  type ReplayCache,
+  createReplayCache,
+  createSigner,
+  deviceHandshake,
+  parseSdpFingerprint,
+  verifyGrant,
+} from '@peerfetch/crypto';
+import {
+  type PeerHttpSession,
+  nodeDataChannelTransport,
+  servePeerHttp,
+} from '@peerfetch/peer-http/node';
+import nodeDataChannel, { type DataChannel, type PeerConnection } from 'node-datachannel';
+import type { SessionAnswerer } from '../agent.js';
+import type { SessionContext, SessionHandler } from '../http/router.js';
+import { type DeviceIdentity, deviceKeyPair } from '../identity.js';
+import type { Logger } from '../log.js';
+import type { SignalIn, SignalOut } from '../mqtt/topics.js';
+
+type Offer = Extract<SignalIn, { type: 'offer' }>;
+type IceServer = Offer['iceServers'][number];
+
+export interface WebRtcAnswererOptions {
+  identity: DeviceIdentity;
+  /** The router bound to a verified session (`createAgentRouter(...)`). */
+  handlerFor: (ctx: SessionContext) => SessionHandler;
+  send: (message: SignalOut) => Promise<void>;
+  log: Logger;
+  maxSessions: number;
+  idleTimeoutS: number;
+  /** Local address to gather on (tests: 127.0.0.1). */
+  bindAddress?: string;
+  handshakeTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** node-datachannel takes ICE servers as URLs with credentials inline. */
+export function toNdcIceServers(servers: readonly IceServer[]): string[] {
+  const out: string[] = [];
+  for (const s of servers) {
+    for (const url of Array.isArray(s.urls) ? s.urls : [s.urls]) {
+      const m = /^(stuns?|turns?):([^?]+)(\?.*)?$/.exec(url);
+      if (!m) continue;
+      const [, scheme, hostPort, query = ''] = m;
+      if ((scheme === 'turn' || scheme === 'turns') && s.username !== undefined) {
+        const user = encodeURIComponent(s.username);
+        const cred = encodeURIComponent(s.credential ?? '');
+        out.push(`${scheme}:${user}:${cred}@${hostPort}${query}`);
+      } else {
+        out.push(`${scheme}:${hostPort}${query}`);
+      }
+    }
+  }
+  return out;
+}
+
+class Session {
+  pc: PeerConnection | undefined;
+  channel: DataChannel | undefined;
+  http: PeerHttpSession | undefined;
+  remoteSet = false;
+  pending: { candidate: string; mid: string }[] = [];
+  timers: NodeJS.Timeout[] = [];
+  closed = false;
+  constructor(
+    readonly id: string,
+    readonly offerSdp: string,
+  ) {}
+}
+
+export class WebRtcAnswerer implements SessionAnswerer {
+  private readonly sessions = new Map<string, Session>();
+  private readonly replay: ReplayCache = createReplayCache();
+  private readonly now: () => number;
+
+  constructor(private readonly o: WebRtcAnswererOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  get activeSessions(): number {
+    return this.sessions.size;
+  }
+
+  async handle(message: SignalIn): Promise<void> {
+    switch (message.type) {
+      case 'offer':
+        return this.offer(message);
+      case 'candidate': {
+        const s = this.sessions.get(message.sessionId);
+        if (!s || s.closed) return;
+        this.safely(s, () => {
+          if (s.remoteSet) s.pc?.addRemoteCandidate(message.candidate, message.mid);
+          else s.pending.push({ candidate: message.candidate, mid: message.mid });
+        });
+        return;
+      }
+      case 'hangup': {
+        const s = this.sessions.get(message.sessionId);
+        if (s) this.close(s, 'hangup', false);
+        return;
+      }
+    }
+  }
+
+  private async offer(offer: Offer): Promise<void> {
+    const { identity, log } = this.o;
+    if (this.sessions.has(offer.sessionId)) return; // duplicate delivery (QoS 1)
+    if (this.sessions.size >= this.o.maxSessions) {
+      log.warn(
+        { sessionId: offer.sessionId, max: this.o.maxSessions },
+        'session refused: cap reached',
+      );
+      await this.o.send({ type: 'error', sessionId: offer.sessionId, reason: 'TOO_MANY_SESSIONS' });
+      return;
+    }
+    const registrarKey = identity.registrarKey;
+    try {
+      await verifyGrant(offer.grant, {
+        registrarKey,
+        deviceId: identity.deviceId,
+        now: this.now(),
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'GRANT_INVALID';
+      log.warn({ sessionId: offer.sessionId, code }, 'session refused: grant');
+      await this.o.send({ type: 'error', sessionId: offer.sessionId, reason: code });
+      return;
+    }
+    const s = new Session(offer.sessionId, offer.sdp);
+    this.sessions.set(s.id, s);
+    let pc: PeerConnection;
+    try {
+      pc = new nodeDataChannel.PeerConnection(`pf-${s.id}`, {
+        iceServers: toNdcIceServers(offer.iceServers),
+        ...(this.o.bindAddress !== undefined ? { bindAddress: this.o.bindAddress } : {}),
+      });
+    } catch (err) {
+      this.sessions.delete(s.id);
+      log.error({ err: String(err) }, 'cannot create PeerConnection');
+      await this.o.send({ type: 'error', sessionId: s.id, reason: 'INTERNAL' });
+      return;
+    }
+    s.pc = pc;
+    pc.onLocalDescription((sdp, type) =>
+      this.safely(s, () => {
+        if (type === 'answer') void this.sendSafe({ type: 'answer', sessionId: s.id, sdp });
+      }),
+    );
+    pc.onLocalCandidate((candidate, mid) =>
+      this.safely(
+        s,
+        () => void this.sendSafe({ type: 'candidate', sessionId: s.id, candidate, mid }),
+      ),
+    );
+    pc.onStateChange((state) =>
+      this.safely(s, () => {
+        if (state === 'failed' || state === 'disconnected' || state === 'closed') {
+          this.close(s, `connection ${state}`, state !== 'closed');
+        }
+      }),
+    );
+    pc.onDataChannel((dc) =>
+      this.safely(s, () => {
+        if (s.channel) {
+          dc.close();
+          return;
+        }
+        s.channel = dc;
+        this.startChannel(s, dc);
+      }),
+    );
+    // a session that never gets a verified channel is dropped
+    s.timers.push(
+      setTimeout(() => {
+        if (!s.http) this.close(s, 'setup timeout', true);
+      }, 30_000),
+    );
+    this.safely(s, () => {
+      pc.setRemoteDescription(offer.sdp, 'offer');
+      s.remoteSet = true;
+      for (const c of s.pending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
+    });
+    log.info({ sessionId: s.id, active: this.sessions.size }, 'session offer accepted');
+  }
+
+  private startChannel(s: Session, dc: DataChannel): void {
+    const transport = nodeDataChannelTransport(dc);
+    const local = s.pc?.localDescription()?.sdp;
+    const remote = s.pc?.remoteDescription()?.sdp ?? s.offerSdp;
+    if (local === undefined) {
+      this.close(s, 'no local description', true);
+      return;
+    }
+    const { identity, log } = this.o;
+    deviceHandshake(transport, {
+      deviceId: identity.deviceId,
+      deviceKey: createSigner(deviceKeyPair(identity)),
+      registrarKey: identity.registrarKey,
+      localFingerprint: parseSdpFingerprint(local),
+      remoteFingerprint: parseSdpFingerprint(remote),
+      replayCache: this.replay,
+      now: this.now,
+      ...(this.o.handshakeTimeoutMs !== undefined ? { timeoutMs: this.o.handshakeTimeoutMs } : {}),
+    }).then(
+      ({ grant }) => {
+        if (s.closed) return;
+        const ctx: SessionContext = {
+          userId: grant.sub,
+          role: grant.role,
+          deviceId: identity.deviceId,
+          sessionId: s.id,
+          routes: grant.role === 'admin' ? undefined : grant.routes,
+        };
+        s.http = servePeerHttp(transport, this.o.handlerFor(ctx), {
+          idleTimeout: this.o.idleTimeoutS * 1000,
+          onError: (err) => log.warn({ sessionId: s.id, err: String(err) }, 'handler error'),
+        });
+        const untilExpiry = grant.exp * 1000 - this.now();
+        s.timers.push(
+          setTimeout(() => this.close(s, 'grant expired', true), Math.max(0, untilExpiry)),
+        );
+        s.http.closed.then(
+          () => this.close(s, s.http?.closeReason?.message ?? 'channel closed', true),
+          () => this.close(s, 'channel closed', true),
+        );
+        log.info({ sessionId: s.id, user: grant.sub, role: grant.role }, 'session verified');
+      },
+      (err: unknown) => {
+        log.warn({ sessionId: s.id, code: (err as { code?: string }).code }, 'handshake failed');
+        this.close(s, `handshake failed: ${(err as { code?: string }).code ?? 'ERROR'}`, true);
+      },
+    );
+  }
+
+  private sendSafe(message: SignalOut): Promise<void> {
+    return this.o.send(message).catch((err: unknown) => {
+      this.o.log.warn({ err: String(err), type: message.type }, 'signal send failed');
+    });
+  }
+
+  private safely(s: Session, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.o.log.warn({ sessionId: s.id, err: String(err) }, 'webrtc callback failed');
+      // close on the next tick: never from inside a node-datachannel callback
+      setImmediate(() => this.close(s, 'internal error', true));
+    }
+  }
+
+  private close(s: Session, reason: string, notify: boolean): void {
+    if (s.closed) return;
+    s.closed = true;
+    this.sessions.delete(s.id);
+    for (const t of s.timers) clearTimeout(t);
+    const http = s.http;
+    const pc = s.pc;
+    const dc = s.channel;
+    setImmediate(() => {
+      try {
+        if (http) void http.close().catch(() => undefined);
+        dc?.close();
+        pc?.close();
+      } catch {
+        // already closed
+      }
+    });
+    if (notify) void this.sendSafe({ type: 'hangup', sessionId: s.id, reason });
+    this.o.log.info({ sessionId: s.id, reason, active: this.sessions.size }, 'session closed');
+  }
+
+  closeAll(reason: string): Promise<void> {
+    for (const s of [...this.sessions.values()]) this.close(s, reason, true);
+    return new Promise((r) => setImmediate(r));
+  }
+}
