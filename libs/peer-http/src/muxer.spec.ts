@@ -28,10 +28,12 @@ function hello(overrides: Partial<HelloFrame> = {}): HelloFrame {
 /** A hand-driven peer: sends raw bytes, records decoded frames. */
 class RawPeer {
   readonly frames: DecodedFrame[] = [];
+  messages = 0;
   closed = false;
   private readonly decoder = new Decoder({ maxFrameSize: 1 << 20 });
   constructor(readonly transport: MemoryTransport) {
     transport.onMessage((message) => {
+      this.messages++;
       for (const frame of this.decoder.push(message)) this.frames.push(frame);
     });
     transport.onClose(() => {
@@ -74,6 +76,7 @@ describe('muxer (against a hand-driven peer)', () => {
     const request = await raw.next('HEADERS');
     expect(request).toMatchObject({ streamId: 1, kind: 'request', method: 'GET', target: '/x' });
     await raw.next('END');
+    expect(raw.messages).toBe(2); // HELLO, then HEADERS + END of the GET in one message
     raw.send(
       { type: 'HEADERS', streamId: 1, kind: 'response', status: 200, headers: [['x-a', 'b']] },
       { type: 'DATA', streamId: 1, data: new TextEncoder().encode('ok') },

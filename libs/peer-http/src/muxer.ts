@@ -174,15 +174,29 @@ export class Muxer implements StreamHost {
 
   // ----- StreamHost -----
 
-  sendFrame(frame: Frame): void {
+  /** Sends frames now; several small ones share one message (PROTOCOL.md §1). */
+  sendFrame(...frames: Frame[]): void {
     if (this.isClosed || !this.transport.isOpen) return;
     try {
-      const bytes = encode(frame);
+      const encoded = frames.map((frame) => encode(frame));
       const max = this.transport.maxMessageSize;
-      if (bytes.length <= max) this.transport.send(bytes);
-      else
-        for (let at = 0; at < bytes.length; at += max)
-          this.transport.send(bytes.subarray(at, at + max));
+      const total = encoded.reduce((n, bytes) => n + bytes.length, 0);
+      if (encoded.length > 1 && total <= max) {
+        const message = new Uint8Array(total);
+        let offset = 0;
+        for (const bytes of encoded) {
+          message.set(bytes, offset);
+          offset += bytes.length;
+        }
+        this.transport.send(message);
+        return;
+      }
+      for (const bytes of encoded) {
+        if (bytes.length <= max) this.transport.send(bytes);
+        else
+          for (let at = 0; at < bytes.length; at += max)
+            this.transport.send(bytes.subarray(at, at + max));
+      }
     } catch (error) {
       // the channel is going away; onClose reports it
       if (!this.transport.isOpen) return;

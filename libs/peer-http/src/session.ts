@@ -281,7 +281,12 @@ class Session implements PeerHttpSession {
     }
 
     frame.streamId = stream.id;
-    this.muxer.sendFrame(frame);
+    if (body) {
+      this.muxer.sendFrame(frame);
+    } else {
+      this.muxer.sendFrame(frame, { type: 'END', streamId: stream.id }); // one message
+      stream.endSent();
+    }
     const onAbort = (): void =>
       stream.fail(
         new PeerHttpError(ReasonCode.CANCEL, 'aborted', { scope: 'stream' }),
@@ -294,7 +299,6 @@ class Session implements PeerHttpSession {
       stream.onClosed = () => signal.removeEventListener('abort', onAbort);
     }
     if (body) this.upload(stream, body);
-    else stream.end().catch(() => undefined);
 
     const timeout = init.timeout ?? this.config.requestTimeout;
     const timer =
@@ -446,10 +450,14 @@ class Session implements PeerHttpSession {
       frame = { type: 'HEADERS', streamId: stream.id, kind: 'response', status: 500, headers: [] };
       response = new Response(null, { status: 500 });
     }
-    this.muxer.sendFrame(frame);
     const body = headOnly ? null : response.body;
     if (headOnly) await response.body?.cancel().catch(() => undefined);
-    if (body) {
+    if (stream.error) return;
+    if (!body) {
+      this.muxer.sendFrame(frame, { type: 'END', streamId: stream.id }); // one message
+      stream.endSent();
+    } else {
+      this.muxer.sendFrame(frame);
       const reader = body.getReader();
       for (;;) {
         let result: ReadableStreamReadResult<Uint8Array>;

@@ -10,8 +10,8 @@ export type StreamState = 'open' | 'half-closed-local' | 'half-closed-remote' | 
 
 /** What a stream needs from its muxer. */
 export interface StreamHost {
-  /** Sends a control frame now (HEADERS, RESET, WINDOW_UPDATE). */
-  sendFrame(frame: Frame): void;
+  /** Sends control frames now (HEADERS, RESET, WINDOW_UPDATE), several in one message. */
+  sendFrame(...frames: Frame[]): void;
   /** The stream has queued DATA or END: add it to the send rotation. */
   schedule(stream: Stream): void;
   /** `bytes` of this stream's received DATA were consumed or discarded. */
