@@ -142,6 +142,12 @@ describe('console app', () => {
     const fp = h.root.querySelector('pre.fingerprint')?.textContent ?? '';
     expect(fp.split('\n')).toHaveLength(4);
     expect(fp.split('\n')[0]).toMatch(/^[A-Z2-7]{4}( [A-Z2-7]{4}){3}$/);
+    const health = [...h.root.querySelectorAll('section')].find(
+      (el) => el.querySelector('h2')?.textContent === 'Health',
+    );
+    expect(health?.textContent).toContain('3 d 2 h');
+    expect(health?.textContent).toContain('412 MB of 1.0 GB');
+    expect(health?.textContent).toContain('51.5 °C');
   });
 
   it('creates a claim code and shows the commands once', async () => {

@@ -6,6 +6,7 @@ import type {
   ClaimCodeState,
   CreatedClaimCode,
   Device,
+  DeviceHealth,
   DevicePage,
   DeviceStatus,
   Grant,
@@ -104,6 +105,26 @@ export function decodeMe(v: unknown, at = 'me'): Me {
   };
 }
 
+/** Heartbeat metrics are informational: unknown or malformed fields read as null. */
+function health(v: unknown): DeviceHealth | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const o = v as Obj;
+  const n = (k: string) => {
+    const x = o[k];
+    return typeof x === 'number' && Number.isFinite(x) ? x : null;
+  };
+  return {
+    ts: n('ts'),
+    uptimeS: n('uptimeS'),
+    load1: n('load1'),
+    memUsedBytes: n('memUsedBytes'),
+    memTotalBytes: n('memTotalBytes'),
+    diskFreeBytes: n('diskFreeBytes'),
+    tempC: n('tempC'),
+    sessions: n('sessions'),
+  };
+}
+
 export function decodeDevice(v: unknown, at = 'device'): Device {
   const o = obj(v, at);
   return {
@@ -117,6 +138,7 @@ export function decodeDevice(v: unknown, at = 'device'): Device {
     fingerprint: str(o, 'keyFingerprint', at),
     createdAt: time(o, 'createdAt', at),
     revokedAt: optTime(o, 'revokedAt', at),
+    health: health(o['metrics']),
   };
 }
 

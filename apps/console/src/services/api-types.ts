@@ -38,6 +38,21 @@ export interface Device {
   fingerprint: string;
   createdAt: number;
   revokedAt: number | null;
+  /** The agent's last heartbeat, when it sent one. */
+  health: DeviceHealth | null;
+}
+
+/** Heartbeat figures (MQTT `pf/v1/dev/{D}/heartbeat`, kept by the registrar). */
+export interface DeviceHealth {
+  /** When the agent measured them (ms). */
+  ts: number | null;
+  uptimeS: number | null;
+  load1: number | null;
+  memUsedBytes: number | null;
+  memTotalBytes: number | null;
+  diskFreeBytes: number | null;
+  tempC: number | null;
+  sessions: number | null;
 }
 
 export interface DeviceQuery {

@@ -100,6 +100,8 @@ describe('ApiClient', () => {
       agentVersion: '0.1.0',
     });
     expect(gate?.fingerprint).toMatch(/^[\w-]{43}$/);
+    expect(gate?.health).toMatchObject({ ts: NOW - 4_000, load1: 0.42, sessions: 1 });
+    expect(page.items.find((d) => d.id === I.kiosk)?.health).toBeNull();
   });
 
   it('covers device, claim-code, grant and user calls against the fake registrar', async () => {

@@ -1,6 +1,14 @@
 import { generateKeyPair, keyFingerprint } from '@peerfetch/crypto';
 import { describe, expect, it } from 'vitest';
-import { fingerprintLines, fromBase64url, relativeTime, shortId, toBase32 } from './format.js';
+import {
+  bytes,
+  duration,
+  fingerprintLines,
+  fromBase64url,
+  relativeTime,
+  shortId,
+  toBase32,
+} from './format.js';
 
 const NOW = 1_750_000_000_000;
 
@@ -36,6 +44,16 @@ describe('format', () => {
 
   it('shows a malformed fingerprint as it came', () => {
     expect(fingerprintLines('???')).toEqual(['???']);
+  });
+
+  it('prints sizes and durations for people', () => {
+    expect(bytes(512)).toBe('512 B');
+    expect(bytes(1536)).toBe('1.5 KB');
+    expect(bytes(3 * 1024 ** 3)).toBe('3.0 GB');
+    expect(bytes(20 * 1024 ** 3)).toBe('20 GB');
+    expect(duration(42)).toBe('42 s');
+    expect(duration(3700)).toBe('1 h 1 min');
+    expect(duration(93_784)).toBe('1 d 2 h');
   });
 
   it('shortens ids', () => {

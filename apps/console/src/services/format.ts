@@ -74,6 +74,30 @@ export function fingerprintLines(base64url: string): string[] {
   return lines;
 }
 
+const UNITS_B = ['B', 'KB', 'MB', 'GB', 'TB'];
+/** 1536 → "1.5 KB" (powers of 1024, as `df -h` and `free -h` print). */
+export function bytes(n: number): string {
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < UNITS_B.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v >= 10 || i === 0 ? Math.round(v) : v.toFixed(1)} ${UNITS_B[i]}`;
+}
+
+/** 93784 → "1 d 2 h", 3700 → "1 h 1 min", 42 → "42 s". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  if (m > 0) return `${m} min`;
+  return `${s} s`;
+}
+
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }

@@ -156,7 +156,19 @@ export function demoState(now: number): FakeRegistrarState {
     agentVersion: '0.1.0',
     status,
     lastSeenAt: at(now - seenAgo),
-    metrics: null,
+    metrics:
+      status === 'online'
+        ? {
+            ts: now - seenAgo,
+            uptimeS: 3 * 86_400 + 7200,
+            load1: 0.42,
+            memUsedBytes: 412 * 1024 ** 2,
+            memTotalBytes: 1024 ** 3,
+            diskFreeBytes: 11.5 * 1024 ** 3,
+            tempC: 51.5,
+            sessions: 1,
+          }
+        : null,
     revokedAt: null,
     createdAt: at(now - 30 * DAY),
     updatedAt: at(now - DAY),
