@@ -38,6 +38,11 @@ import { REGISTRAR_KEY, type RegistrarKey } from './keys/registrar-key.js';
 import { HealthController } from './observability/health.controller.js';
 import { MetricsService } from './observability/metrics.service.js';
 import { MqttService } from './mqtt/mqtt.service.js';
+import { OrgsController } from './orgs/orgs.controller.js';
+import { OrgsRepository } from './orgs/orgs.repository.js';
+import { OrgsService } from './orgs/orgs.service.js';
+import { SessionsController } from './sessions/sessions.controller.js';
+import { SessionsService } from './sessions/sessions.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
@@ -94,6 +99,8 @@ export class AppModule implements NestModule {
         EnrollmentController,
         GrantsController,
         AuditController,
+        OrgsController,
+        SessionsController,
       ],
       providers: [
         { provide: CONFIG, useValue: config },
@@ -128,6 +135,9 @@ export class AppModule implements NestModule {
         EnrollmentService,
         GrantsRepository,
         GrantsService,
+        OrgsRepository,
+        OrgsService,
+        SessionsService,
       ],
     };
   }

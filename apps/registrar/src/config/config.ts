@@ -18,6 +18,8 @@ const defaultMigrationsDir = fileURLToPath(
 export const configSchema = z
   .object({
     HOST: z.string().min(1).default('127.0.0.1'),
+    /** `iss` of the grants this registrar signs (same on every replica). */
+    REGISTRAR_ID: z.string().min(1).max(200).default('peerfetch-registrar'),
     PORT: int(0, 65535).default(8790),
     /** PostgreSQL URL. Unset: embedded PGlite in DATA_DIR. */
     DATABASE_URL: z
@@ -67,6 +69,7 @@ export const configSchema = z
   .transform((c) => {
     const dataDir = isAbsolute(c.DATA_DIR) ? c.DATA_DIR : resolve(c.DATA_DIR);
     return {
+      registrarId: c.REGISTRAR_ID,
       host: c.HOST,
       port: c.PORT,
       databaseUrl: c.DATABASE_URL,

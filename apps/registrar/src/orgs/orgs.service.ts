@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/auth.types.js';
+import { notFound } from '../common/errors.js';
+import { OrgsRepository } from './orgs.repository.js';
+import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './orgs.types.js';
+
+const iceUrl = z.string().regex(/^(stun|stuns|turn|turns):[^\s]{1,250}$/);
+const settingsSchema = z.object({
+  iceServers: z
+    .array(
+      z.object({
+        urls: z.union([iceUrl, z.array(iceUrl).min(1).max(8)]),
+        username: z.string().max(256).optional(),
+        credential: z.string().max(256).optional(),
+      }),
+    )
+    .max(8),
+});
+
+@Injectable()
+export class OrgsService {
+  constructor(
+    private readonly repo: OrgsRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async settings(orgId: string): Promise<OrgSettings & { name: string }> {
+    const row = await this.repo.settings(orgId);
+    if (!row) throw notFound('organization');
+    const parsed = settingsSchema.safeParse(row.settings);
+    return { name: row.name, ...(parsed.success ? parsed.data : DEFAULT_ORG_SETTINGS) };
+  }
+
+  async update(
+    p: Principal,
+    settings: OrgSettings,
+    sourceIp: string | null,
+  ): Promise<OrgSettings & { name: string }> {
+    const valid = settingsSchema.parse(settings);
+    await this.repo.saveSettings(p.orgId, valid);
+    await this.audit.record({
+      orgId: p.orgId,
+      actorType: 'user',
+      actorId: p.userId,
+      action: 'org.settings',
+      targetType: 'organization',
+      targetId: p.orgId,
+      // TURN credentials are secrets: record which servers, not their credentials.
+      details: { iceServers: valid.iceServers.map((s) => s.urls) },
+      sourceIp,
+    });
+    return this.settings(p.orgId);
+  }
+}

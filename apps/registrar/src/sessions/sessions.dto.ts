@@ -1,0 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
+import { PublicJwkDto } from '../enrollment/enrollment.dto.js';
+
+export class CreateSessionDto {
+  @ApiProperty()
+  @IsUUID()
+  deviceId!: string;
+
+  @ApiProperty({ type: PublicJwkDto, description: "The console's ephemeral session public key" })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => PublicJwkDto)
+  sessionKey!: PublicJwkDto;
+
+  @ApiPropertyOptional({
+    enum: ['viewer', 'operator', 'admin'],
+    description: 'Default: the role you hold',
+  })
+  @IsOptional()
+  @IsIn(['viewer', 'operator', 'admin'])
+  role?: 'viewer' | 'operator' | 'admin';
+}

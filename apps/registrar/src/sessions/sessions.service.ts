@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  CryptoError,
+  type Ed25519PublicJwk,
+  signGrant,
+  DEFAULT_GRANT_TTL_S,
+} from '@peerfetch/crypto';
+import { AuditService } from '../audit/audit.service.js';
+import type { Principal } from '../auth/auth.types.js';
+import { DomainError, ErrorCode, forbidden, notFound } from '../common/errors.js';
+import { CONFIG, type RegistrarConfig } from '../config/config.js';
+import { DevicesRepository } from '../devices/devices.repository.js';
+import { GrantsService } from '../grants/grants.service.js';
+import { type GrantRole, grantRoleAtLeast } from '../grants/grants.types.js';
+import { REGISTRAR_KEY, type RegistrarKey } from '../keys/registrar-key.js';
+import { OrgsService } from '../orgs/orgs.service.js';
+import type { IceServer } from '../orgs/orgs.types.js';
+
+export interface SessionTicket {
+  sessionId: string;
+  deviceId: string;
+  role: GrantRole;
+  /** JWS signed by the registrar key, bound to the console's session key (cnf.jkt). */
+  grant: string;
+  expiresAt: string;
+  iceServers: IceServer[];
+}
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly devices: DevicesRepository,
+    private readonly grants: GrantsService,
+    private readonly orgs: OrgsService,
+    private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: RegistrarConfig,
+    @Inject(REGISTRAR_KEY) private readonly key: RegistrarKey,
+  ) {}
+
+  /**
+   * A session to a device: checks the caller's grant (a viewer cannot obtain an operator
+   * grant), signs a short-lived grant bound to the console's session key, and returns it
+   * with the org's ICE servers.
+   */
+  async request(
+    p: Principal,
+    input: { deviceId: string; sessionKey: Ed25519PublicJwk; role?: GrantRole | undefined },
+    sourceIp: string | null,
+  ): Promise<SessionTicket> {
+    const device = await this.devices.get(p.orgId, input.deviceId);
+    const effective = device ? await this.grants.effectiveRole(p, device) : null;
+    if (!device || !effective) throw notFound('device');
+    const role = input.role ?? effective;
+    if (!grantRoleAtLeast(effective, role)) {
+      await this.audit.record({
+        orgId: p.orgId,
+        actorType: 'user',
+        actorId: p.userId,
+        action: 'session.refused',
+        targetType: 'device',
+        targetId: device.id,
+        details: { requested: role, held: effective },
+        sourceIp,
+      });
+      throw forbidden(`your grant on this device is ${effective}, not ${role}`);
+    }
+    if (device.status === 'revoked') {
+      throw new DomainError(ErrorCode.KEY_REVOKED, 'this device has been revoked');
+    }
+    const sessionId = randomUUID();
+    const now = Date.now();
+    let grant: string;
+    try {
+      grant = await signGrant(
+        {
+          issuer: this.config.registrarId,
+          userId: p.userId,
+          deviceId: device.id,
+          orgId: p.orgId,
+          role,
+          sessionKey: input.sessionKey,
+          sessionId,
+          ttlSeconds: DEFAULT_GRANT_TTL_S,
+          now,
+        },
+        this.key.keyPair,
+      );
+    } catch (error) {
+      if (error instanceof CryptoError) {
+        throw new DomainError(ErrorCode.VALIDATION_FAILED, `sessionKey rejected: ${error.message}`);
+      }
+      throw error;
+    }
+    const { iceServers } = await this.orgs.settings(p.orgId);
+    await this.audit.record({
+      orgId: p.orgId,
+      actorType: 'user',
+      actorId: p.userId,
+      action: 'session.request',
+      targetType: 'device',
+      targetId: device.id,
+      details: { sessionId, role },
+      sourceIp,
+    });
+    return {
+      sessionId,
+      deviceId: device.id,
+      role,
+      grant,
+      expiresAt: new Date(now + DEFAULT_GRANT_TTL_S * 1000).toISOString(),
+      iceServers,
+    };
+  }
+}
