@@ -125,8 +125,7 @@ describe('console app', () => {
     registrarless.registrar.state.devices = [];
     await registrarless.router.push('/settings');
     await registrarless.router.push('/fleet');
-    await settle();
-    expect(registrarless.root.textContent).toContain('No devices yet');
+    await vi.waitFor(() => expect(registrarless.root.textContent).toContain('No devices yet'));
     expect(registrarless.root.textContent).toContain('Enroll your first device');
   });
 
@@ -175,8 +174,9 @@ describe('console app', () => {
     const h = await start('/fleet', true);
     h.registrar.session = null;
     await h.router.push('/access');
+    // The 401 triggers a navigation to a lazy chunk: wait for it rather than a fixed time.
+    await vi.waitFor(() => expect(h.router.currentRoute.value.name).toBe('sign-in'));
     await settle();
-    expect(h.router.currentRoute.value.name).toBe('sign-in');
     expect(h.router.currentRoute.value.query['redirect']).toBe('/access');
     expect(h.root.querySelector('[role="alert"]')?.textContent).toMatch(/session ended/);
   });
@@ -194,9 +194,9 @@ describe('console app', () => {
     h.root.querySelector('form')?.dispatchEvent(new Event('submit'));
     await vi.waitFor(() => expect(h.router.currentRoute.value.name).toBe('fleet'));
     await settle();
+    await vi.waitFor(() => expect(h.root.querySelectorAll('tbody tr')).toHaveLength(3));
     const nav = [...h.root.querySelectorAll('nav.sidebar a')].map((a) => a.textContent?.trim());
     expect(nav).toEqual(['Fleet', 'Access', 'Settings']);
-    expect(h.root.querySelectorAll('tbody tr')).toHaveLength(3);
     expect(h.root.querySelector('input[type="checkbox"]')).toBeNull();
   });
 });
