@@ -170,6 +170,26 @@ describe('console app', () => {
     expect(h.root.textContent).not.toContain(code);
   });
 
+  it('changes a grant’s role and adds a person from the access page', async () => {
+    const h = await start('/access', true);
+    await vi.waitFor(() => expect(h.root.textContent).toContain('Bob Builder'));
+    const roleSelect = h.root.querySelector<HTMLSelectElement>('tbody select');
+    if (!roleSelect) throw new Error('no role select');
+    roleSelect.value = 'operator';
+    roleSelect.dispatchEvent(new Event('change'));
+    await vi.waitFor(() => expect(h.registrar.state.grants[0]?.role).toBe('operator'));
+    await settle();
+    expect(document.body.textContent).toContain('Role changed to operator.');
+
+    fill(input(h.root, 'Email'), 'eve@example.com');
+    fill(input(h.root, 'Name'), 'Eve');
+    fill(input(h.root, 'Initial password'), 'a long enough password');
+    await nextTick();
+    button(h.root, 'Add person').click();
+    await vi.waitFor(() => expect(h.root.textContent).toContain('eve@example.com'));
+    expect(h.registrar.state.users.at(-1)).toMatchObject({ email: 'eve@example.com', name: 'Eve' });
+  });
+
   it('redirects to sign-in when the session ends under a page', async () => {
     const h = await start('/fleet', true);
     h.registrar.session = null;
