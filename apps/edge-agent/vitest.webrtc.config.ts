@@ -10,8 +10,8 @@ const config = peerfetchProject(
       // node-datachannel's cleanup() is once per process: one process per file
       pool: 'forks',
       fileParallelism: false,
-      testTimeout: 60_000,
-      hookTimeout: 60_000,
+      testTimeout: 120_000,
+      hookTimeout: 180_000,
     },
   },
   'edge-agent-webrtc',

@@ -125,6 +125,7 @@ export const webrtcAnswererFactory: AnswererFactory = ({ config, identity, audit
     log,
     maxSessions: config.maxSessions,
     idleTimeoutS: config.idleTimeoutS,
+    ...(config.iceBindAddress !== undefined ? { bindAddress: config.iceBindAddress } : {}),
   });
 };
 

@@ -29,6 +29,7 @@ export const ENV_KEYS = {
   AUDIT_KEEP_FILES: 'auditKeepFiles',
   WEBRTC: 'webrtc',
   ALLOW_INSECURE_REGISTRAR: 'allowInsecureRegistrar',
+  ICE_BIND_ADDRESS: 'iceBindAddress',
 } as const satisfies Record<string, keyof AgentConfig>;
 
 /** Env var naming the config file. */
@@ -141,6 +142,8 @@ export const agentConfigSchema = z
     auditKeepFiles: z.coerce.number().int().min(1).max(100).default(5),
     /** `off` runs presence/heartbeat/audit only and refuses sessions (explicit opt-in). */
     webrtc: bool.default(true),
+    /** Local address ICE gathers on (multi-homed boards; 127.0.0.1 in loopback tests). */
+    iceBindAddress: z.union([z.ipv4(), z.ipv6()]).optional(),
     /** Allow enrollment over plain http to a non-loopback registrar (lab setups only). */
     allowInsecureRegistrar: bool.default(false),
   })

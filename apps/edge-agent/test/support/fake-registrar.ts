@@ -13,6 +13,8 @@ import {
 export interface FakeRegistrar {
   url: string;
   registrarKey: ReturnType<typeof exportPublicJwk>;
+  /** The grant-signing key pair (tests sign grants with it). */
+  signingKey: ReturnType<typeof generateKeyPair>;
   enrolled: { deviceId: string; publicKey: unknown; name?: unknown; agentVersion?: unknown }[];
   requests: { path: string; body: Record<string, unknown> }[];
   /** Override the next /api/enroll response body. */
@@ -24,11 +26,13 @@ export async function startFakeRegistrar(options: {
   code: string;
   mqttUrl: string;
 }): Promise<FakeRegistrar> {
-  const registrarKey = exportPublicJwk(generateKeyPair().publicKey);
+  const signingKey = generateKeyPair();
+  const registrarKey = exportPublicJwk(signingKey.publicKey);
   const nonces = new Map<string, boolean>(); // nonce → used
   const state: FakeRegistrar = {
     url: '',
     registrarKey,
+    signingKey,
     enrolled: [],
     requests: [],
     close: () => new Promise((r) => server.close(() => r())),

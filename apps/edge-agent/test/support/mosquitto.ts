@@ -35,7 +35,7 @@ export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function waitFor<T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
-  deadlineMs = 15_000,
+  deadlineMs = 45_000,
 ): Promise<T> {
   const end = Date.now() + deadlineMs;
   for (;;) {
