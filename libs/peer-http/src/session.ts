@@ -333,6 +333,9 @@ class Session implements PeerHttpSession {
 
   private upload(stream: Stream, body: ReadableStream<Uint8Array>): void {
     const reader = body.getReader();
+    const stopWatching = stream.whenSendStopped((error) => {
+      reader.cancel(error).catch(() => undefined);
+    });
     const pump = async (): Promise<void> => {
       for (;;) {
         let result: ReadableStreamReadResult<Uint8Array>;
@@ -358,7 +361,7 @@ class Session implements PeerHttpSession {
       }
       await stream.end().catch(() => undefined);
     };
-    void pump();
+    void pump().finally(stopWatching);
   }
 
   private abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -459,27 +462,35 @@ class Session implements PeerHttpSession {
     } else {
       this.muxer.sendFrame(frame);
       const reader = body.getReader();
-      for (;;) {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          this.report(error, undefined);
-          stream.fail(
-            new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'the response body failed', {
-              scope: 'stream',
-            }),
-            true,
-          );
-          return;
+      // A reset stream stops the source at once, even one stalled in a read.
+      const stopWatching = stream.whenSendStopped(() => {
+        reader.cancel().catch(() => undefined);
+      });
+      try {
+        for (;;) {
+          let result: ReadableStreamReadResult<Uint8Array>;
+          try {
+            result = await reader.read();
+          } catch (error) {
+            this.report(error, undefined);
+            stream.fail(
+              new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'the response body failed', {
+                scope: 'stream',
+              }),
+              true,
+            );
+            return;
+          }
+          if (result.done) break;
+          try {
+            await stream.write(result.value);
+          } catch {
+            await reader.cancel().catch(() => undefined);
+            return;
+          }
         }
-        if (result.done) break;
-        try {
-          await stream.write(result.value);
-        } catch {
-          await reader.cancel().catch(() => undefined);
-          return;
-        }
+      } finally {
+        stopWatching();
       }
     }
     try {

@@ -51,6 +51,8 @@ export class Stream {
   onClosed: (() => void) | undefined;
   /** Called once if the stream fails before it closed normally. */
   onFail: ((error: PeerHttpError) => void) | undefined;
+  private failListeners: Array<(error: PeerHttpError) => void> = [];
+  private sendStopped: PeerHttpError | undefined;
   readonly readable: ReadableStream<Uint8Array>;
   /**
    * Whatever the layer above must keep alive as long as the stream is open. The server
@@ -284,7 +286,27 @@ export class Stream {
     this.pullWaiting = undefined;
     this.state = 'closed';
     this.onFail?.(error);
+    this.stopSending(error);
     this.released();
+  }
+
+  /**
+   * Runs `listener` once when nothing more can be sent on this stream: it failed (reset
+   * either way, connection lost) or the peer stopped reading our body (RESET NO_ERROR after
+   * its response). At once if that already happened. Returns a function that removes it.
+   * The layer above stops its body source here, not when the next chunk fails to send: a
+   * stalled source would otherwise never be cancelled.
+   */
+  whenSendStopped(listener: (error: PeerHttpError) => void): () => void {
+    if (this.sendStopped) {
+      listener(this.sendStopped);
+      return () => undefined;
+    }
+    this.failListeners.push(listener);
+    return () => {
+      const at = this.failListeners.indexOf(listener);
+      if (at >= 0) this.failListeners.splice(at, 1);
+    };
   }
 
   /** A RESET arrived. */
@@ -298,10 +320,16 @@ export class Stream {
       for (const waiter of this.endWaiters.splice(0)) waiter.reject(error);
       this.endQueued = true;
       this.state = 'closed';
+      this.stopSending(error);
       this.released();
       return;
     }
     this.fail(error, false);
+  }
+
+  private stopSending(error: PeerHttpError): void {
+    this.sendStopped ??= error;
+    for (const listener of this.failListeners.splice(0)) listener(error);
   }
 
   // ----- body reader -----

@@ -137,6 +137,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 /** Per-test observations from the handlers. */
 interface Events {
   slowCancelled: boolean;
+  stallCancelled: boolean;
   hangAborted: boolean;
   uploadFailed: unknown;
   handlerErrors: unknown[];
@@ -188,6 +189,25 @@ function testHandler(side: string, events: Events): PeerHttpHandler {
         }),
       );
     }
+    if (path === '/stall') {
+      // one block, then a read that never completes: only a cancel can end this body
+      let sentFirst = false;
+      return new Response(
+        new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              if (sentFirst) return new Promise<void>(() => undefined);
+              sentFirst = true;
+              controller.enqueue(block(0, 1024));
+            },
+            cancel() {
+              events.stallCancelled = true;
+            },
+          },
+          { highWaterMark: 0 },
+        ),
+      );
+    }
     if (path === '/hang') {
       await new Promise<void>((resolve) =>
         request.signal.addEventListener(
@@ -224,6 +244,7 @@ export function runComplianceSuite(
       const pair = await makePair();
       const events: Events = {
         slowCancelled: false,
+        stallCancelled: false,
         hangAborted: false,
         uploadFailed: undefined,
         handlerErrors: [],
@@ -309,6 +330,44 @@ export function runComplianceSuite(
       expect((error as DOMException).name).toBe('AbortError');
       await until(() => events.slowCancelled);
       // the connection is still good
+      expect(await (await a.get('/whoami')).text()).toBe('b');
+    });
+
+    it('aborting mid-body cancels a stalled server body at once, not at its next chunk', async () => {
+      const { a, events } = await setup();
+      const controller = new AbortController();
+      const response = await a.get('/stall', { signal: controller.signal });
+      const reader = response.body!.getReader();
+      expect((await reader.read()).value?.length).toBe(1024);
+      expect(events.stallCancelled).toBe(false);
+      controller.abort();
+      expect(((await rejection(reader.read())) as DOMException).name).toBe('AbortError');
+      // the source never produces another chunk: only the RESET can cancel it
+      await until(() => events.stallCancelled);
+      expect(await (await a.get('/whoami')).text()).toBe('b');
+    });
+
+    it('a server that answers without reading the upload cancels a stalled upload source', async () => {
+      const { a } = await setup();
+      let cancelled = false;
+      let pulls = 0;
+      const stalled = new ReadableStream<Uint8Array>(
+        {
+          pull(c) {
+            pulls += 1;
+            if (pulls > 1) return new Promise<void>(() => undefined);
+            c.enqueue(block(0, 1024));
+          },
+          cancel() {
+            cancelled = true;
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      const response = await a.post('/whoami', stalled, { duplex: 'half' } as RequestInit);
+      expect(await response.text()).toBe('b');
+      // the server sends END, then RESET NO_ERROR (PROTOCOL.md §6.2): the source must stop
+      await until(() => cancelled);
       expect(await (await a.get('/whoami')).text()).toBe('b');
     });
 

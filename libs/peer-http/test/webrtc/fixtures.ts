@@ -31,7 +31,7 @@ function chunkAt(base: Uint8Array, index: number, size: number): Uint8Array {
 export function patternStream(
   n: number,
   seed: number,
-  hooks: { onCancel?: () => void; trickleAfter?: number } = {},
+  hooks: { onCancel?: () => void; stallAfter?: number } = {},
 ): ReadableStream<Uint8Array> {
   const base = block(seed);
   let sent = 0;
@@ -39,12 +39,9 @@ export function patternStream(
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (hooks.trickleAfter !== undefined && sent >= hooks.trickleAfter) {
-          // From here on, 1 KiB every 20 ms until the reader goes away.
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          controller.enqueue(chunkAt(base, index++, 1024));
-          sent += 1024;
-          return;
+        if (hooks.stallAfter !== undefined && sent >= hooks.stallAfter) {
+          // From here on, nothing: only a cancel (the peer's RESET) ends this body.
+          await new Promise<never>(() => undefined);
         }
         if (sent >= n) {
           controller.close();
@@ -104,8 +101,8 @@ export interface ServerEvents {
 /**
  * The test server:
  * - `GET /bytes?n=&seed=`: the pattern body;
- * - `GET /stall?n=&seed=`: n bytes of the pattern, then a trickle (1 KiB / 20 ms) until
- *   the reader cancels;
+ * - `GET /stall?n=&seed=`: n bytes of the pattern, then a stall (a read that never
+ *   completes) until the reader cancels;
  * - `POST /digest`: `{ bytes, sha256 }` of the request body;
  * - `GET /status/{code}`: that status, body "status {code}";
  * - `GET /throw`: the handler throws (the peer sees a 500);
@@ -125,7 +122,7 @@ export function testHandler(events: ServerEvents): (request: Request) => Promise
     if (url.pathname === '/stall') {
       return new Response(
         patternStream(Number.MAX_SAFE_INTEGER, seed, {
-          trickleAfter: n,
+          stallAfter: n,
           onCancel: () => {
             events.cancelled += 1;
           },
