@@ -90,6 +90,47 @@ describe('muxer (against a hand-driven peer)', () => {
     ]);
   });
 
+  it('answers a small GET with HEADERS, DATA and END in one message', async () => {
+    const { raw } = start({ handler: () => new Response('pong', { headers: { 'x-a': 'b' } }) });
+    await raw.next('HELLO');
+    raw.send(hello({ tiebreaker: new Uint8Array(8).fill(0xff) })); // we open odd ids
+    raw.send(
+      { type: 'HEADERS', streamId: 1, kind: 'request', method: 'GET', target: '/', headers: [] },
+      { type: 'END', streamId: 1 },
+    );
+    const end = await raw.next('END');
+    expect(end.streamId).toBe(1);
+    const headers = await raw.next('HEADERS');
+    expect(headers).toMatchObject({ kind: 'response', status: 200 });
+    const data = await raw.next('DATA');
+    expect(new TextDecoder().decode(data.data)).toBe('pong');
+    expect(raw.messages).toBe(2); // HELLO, then the whole response
+  });
+
+  it('batches the WINDOW_UPDATEs of one turn into one message', async () => {
+    const { session, raw } = start({ initialStreamWindow: 65536 });
+    await raw.next('HELLO');
+    raw.send(hello());
+    const pending = [session.get('/a'), session.get('/b')];
+    await raw.next('HEADERS');
+    await raw.next('HEADERS');
+    const before = raw.messages;
+    const half = new Uint8Array(32768);
+    for (const streamId of [1, 3]) {
+      raw.send(
+        { type: 'HEADERS', streamId, kind: 'response', status: 200, headers: [] },
+        { type: 'DATA', streamId, data: half },
+      );
+    }
+    const [a, b] = await Promise.all(pending);
+    // both readers consume half their window in the same turn
+    const reads = [a!.body!.getReader().read(), b!.body!.getReader().read()];
+    await Promise.all(reads);
+    const updates = [await raw.next('WINDOW_UPDATE'), await raw.next('WINDOW_UPDATE')];
+    expect(updates.map((u) => u.streamId).sort()).toEqual([1, 3]);
+    expect(raw.messages - before).toBe(1);
+  });
+
   it('refuses an unknown version with GOAWAY VERSION_MISMATCH and a clear error', async () => {
     const { session, raw } = start();
     const bytes = encode(hello()).slice();

@@ -32,6 +32,36 @@ function unref(timer: Timer): Timer {
   return timer;
 }
 
+/** Frames this large are sent on their own at once (coalescing would only add a copy). */
+const BULK_FRAME = 32 * 1024;
+
+let afterTurnImpl: ((fn: () => void) => void) | undefined;
+
+/** Runs `fn` once the current turn of the event loop (and its microtasks) is done. */
+function afterTurn(fn: () => void): void {
+  afterTurnImpl ??= pickAfterTurn();
+  afterTurnImpl(fn);
+}
+
+function pickAfterTurn(): (fn: () => void) => void {
+  const g = globalThis as { setImmediate?: (fn: () => void) => unknown };
+  if (typeof g.setImmediate === 'function') {
+    const setImmediate = g.setImmediate;
+    return (fn) => void setImmediate(fn);
+  }
+  if (typeof MessageChannel === 'function') {
+    // a browser: a MessageChannel task runs right after the current one (no timer clamp)
+    const tasks: Array<() => void> = [];
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => tasks.shift()?.();
+    return (fn) => {
+      tasks.push(fn);
+      channel.port2.postMessage(null);
+    };
+  }
+  return (fn) => void setTimeout(fn, 0);
+}
+
 const hex = (bytes: Uint8Array): string =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -174,29 +204,72 @@ export class Muxer implements StreamHost {
 
   // ----- StreamHost -----
 
-  /** Sends frames now; several small ones share one message (PROTOCOL.md §1). */
+  /**
+   * Queues frames for sending. Frames queued in the same turn of the event loop share one
+   * message up to the channel's max message size (PROTOCOL.md §1): a small response's
+   * HEADERS, DATA and END, or a batch of WINDOW_UPDATEs, cost one message. The queue is
+   * written when the turn ends (setImmediate, or a MessageChannel task in a browser), when
+   * the next frame would not fit, before a bulk DATA frame, and before the channel closes.
+   */
   sendFrame(...frames: Frame[]): void {
     if (this.isClosed || !this.transport.isOpen) return;
+    for (const frame of frames) this.queueBytes(encode(frame));
+  }
+
+  /** Bytes queued and not yet handed to the transport. */
+  private readonly outQueue: Uint8Array[] = [];
+  private outBytes = 0;
+  private outScheduled = false;
+
+  private queueBytes(bytes: Uint8Array): void {
+    const max = this.transport.maxMessageSize;
+    if (bytes.length >= BULK_FRAME || bytes.length > max) {
+      // little to gain from coalescing: send it now (after what is queued), without a copy
+      this.writeOut();
+      this.sendMessage(bytes);
+      return;
+    }
+    if (this.outBytes + bytes.length > max) this.writeOut();
+    this.outQueue.push(bytes);
+    this.outBytes += bytes.length;
+    if (!this.outScheduled) {
+      this.outScheduled = true;
+      afterTurn(this.writeOutTask);
+    }
+  }
+
+  private readonly writeOutTask = (): void => {
+    this.outScheduled = false;
+    this.guard(() => this.writeOut());
+  };
+
+  /** Hands the queued frames to the transport as one message. */
+  private writeOut(): void {
+    const queue = this.outQueue;
+    if (queue.length === 0) return;
+    let message: Uint8Array;
+    if (queue.length === 1) message = queue[0]!;
+    else {
+      message = new Uint8Array(this.outBytes);
+      let offset = 0;
+      for (const bytes of queue) {
+        message.set(bytes, offset);
+        offset += bytes.length;
+      }
+    }
+    queue.length = 0;
+    this.outBytes = 0;
+    this.sendMessage(message);
+  }
+
+  private sendMessage(bytes: Uint8Array): void {
+    if (!this.transport.isOpen) return;
     try {
-      const encoded = frames.map((frame) => encode(frame));
       const max = this.transport.maxMessageSize;
-      const total = encoded.reduce((n, bytes) => n + bytes.length, 0);
-      if (encoded.length > 1 && total <= max) {
-        const message = new Uint8Array(total);
-        let offset = 0;
-        for (const bytes of encoded) {
-          message.set(bytes, offset);
-          offset += bytes.length;
-        }
-        this.transport.send(message);
-        return;
-      }
-      for (const bytes of encoded) {
-        if (bytes.length <= max) this.transport.send(bytes);
-        else
-          for (let at = 0; at < bytes.length; at += max)
-            this.transport.send(bytes.subarray(at, at + max));
-      }
+      if (bytes.length <= max) this.transport.send(bytes);
+      else
+        for (let at = 0; at < bytes.length; at += max)
+          this.transport.send(bytes.subarray(at, at + max));
     } catch (error) {
       // the channel is going away; onClose reports it
       if (!this.transport.isOpen) return;
@@ -248,7 +321,7 @@ export class Muxer implements StreamHost {
     this.flushing = true;
     try {
       while (this.sendRotation.size > 0) {
-        if (this.transport.bufferedAmount > this.config.sendHighWaterMark) {
+        if (this.transport.bufferedAmount + this.outBytes > this.config.sendHighWaterMark) {
           this.waitingForLow = true;
           return;
         }
@@ -562,6 +635,11 @@ export class Muxer implements StreamHost {
     if (tell && error.code < 0x100) this.goAway(error.code, error.message);
     this.closeError ??= error;
     this.shutdown();
+    try {
+      this.writeOut(); // GOAWAY and whatever else is queued, before the channel closes
+    } catch {
+      // the channel is already failing
+    }
     try {
       this.transport.close();
     } catch {
