@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { nextTick } from 'vue';
 import { DEMO_IDS } from '../testing/fake-registrar.js';
 import { setupTest, type TestContext } from '../testing/setup.js';
 import { useAccessStore } from './access.js';
@@ -101,5 +102,17 @@ describe('access store', () => {
     if (grant) grant.role = 'root' as never;
     await access.load();
     expect(access.error).toMatch(/Unexpected answer/);
+  });
+});
+
+describe('access store and the session', () => {
+  it('forgets people and grants on sign-out', async () => {
+    const access = useAccessStore();
+    await access.load();
+    expect(access.users).toHaveLength(2);
+    await useAuthStore().signOut();
+    await nextTick();
+    expect(access.users).toEqual([]);
+    expect(access.grants).toEqual([]);
   });
 });

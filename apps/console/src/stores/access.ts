@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import { useTask } from '../composables/useTask.js';
 import type {
   CreateGrantInput,
@@ -74,6 +74,17 @@ export const useAccessStore = defineStore('access', () => {
     users.value = [...users.value, created];
     return created;
   }
+
+  function clear() {
+    grants.value = [];
+    users.value = [];
+    task.error.value = null;
+  }
+  // Another user or organisation must never see this one's data, even for a moment.
+  watch(
+    () => auth.orgId,
+    () => clear(),
+  );
 
   return {
     grants,

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { nextTick } from 'vue';
 import { DEMO_IDS } from '../testing/fake-registrar.js';
 import { setupTest, type TestContext } from '../testing/setup.js';
 import { useAuditStore } from './audit.js';
@@ -71,5 +72,18 @@ describe('audit store', () => {
     const audit = useAuditStore();
     await audit.search();
     expect(audit.error).toBe('insufficient role for this action');
+  });
+});
+
+describe('audit store and the session', () => {
+  it('forgets events on sign-out', async () => {
+    const audit = useAuditStore();
+    await audit.search();
+    await audit.nextPage();
+    await useAuthStore().signOut();
+    await nextTick();
+    expect(audit.items).toEqual([]);
+    expect(audit.page).toBe(0);
+    expect(audit.hasNext).toBe(false);
   });
 });

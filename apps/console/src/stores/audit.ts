@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import { useTask } from '../composables/useTask.js';
 import type { AuditEvent, AuditQuery } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
@@ -78,6 +78,20 @@ export const useAuditStore = defineStore('audit', () => {
 
   const nextPage = () => (hasNext.value ? fetchPage(page.value + 1) : Promise.resolve());
   const prevPage = () => (hasPrev.value ? fetchPage(page.value - 1) : Promise.resolve());
+
+  function clear() {
+    items.value = [];
+    filters.value = {};
+    cursors.value = [undefined];
+    page.value = 0;
+    nextCursor.value = null;
+    task.error.value = null;
+  }
+  // Another user or organisation must never see this one's data, even for a moment.
+  watch(
+    () => auth.orgId,
+    () => clear(),
+  );
 
   return {
     filters,

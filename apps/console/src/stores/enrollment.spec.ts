@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { nextTick } from 'vue';
 import { setupTest, type TestContext } from '../testing/setup.js';
 import { useAuthStore } from './auth.js';
 import { parseTags, useEnrollmentStore } from './enrollment.js';
@@ -77,5 +78,17 @@ describe('enrollment store', () => {
     await store.load();
     ctx.platform.clock += 21 * 3_600_000;
     expect(store.active).toHaveLength(0);
+  });
+});
+
+describe('enrollment store and the session', () => {
+  it('drops a revealed code on sign-out', async () => {
+    const store = useEnrollmentStore();
+    await store.create({ ttlHours: 1, tags: '', label: '' });
+    expect(store.revealed).not.toBeNull();
+    await useAuthStore().signOut();
+    await nextTick();
+    expect(store.revealed).toBeNull();
+    expect(store.codes).toEqual([]);
   });
 });

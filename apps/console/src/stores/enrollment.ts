@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import QRCode from 'qrcode';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import { useTask } from '../composables/useTask.js';
 import type { ClaimCode, CreatedClaimCode } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
@@ -95,6 +95,18 @@ export const useEnrollmentStore = defineStore('enrollment', () => {
     codes.value = codes.value.map((c) => (c.id === id ? updated : c));
     if (revealed.value?.id === id) dismiss();
   }
+
+  function clear() {
+    codes.value = [];
+    dismiss();
+    list.error.value = null;
+    creating.error.value = null;
+  }
+  // Another user or organisation must never see this one's data, even for a moment.
+  watch(
+    () => auth.orgId,
+    () => clear(),
+  );
 
   return {
     codes,

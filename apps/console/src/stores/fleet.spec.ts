@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { nextTick } from 'vue';
 import { DEMO_IDS } from '../testing/fake-registrar.js';
 import { setupTest, type TestContext } from '../testing/setup.js';
 import { useAuthStore } from './auth.js';
@@ -174,5 +175,26 @@ describe('fleet store beyond the basics', () => {
     expect(fleet.total).toBe(FLEET_PAGE + 25);
     const calls = ctx.platform.requests.filter((r) => new URL(r.url).pathname === '/api/devices');
     expect(calls.map((r) => new URL(r.url).searchParams.get('offset'))).toEqual([null, '500']);
+  });
+});
+
+describe('fleet store and the session', () => {
+  it('forgets the fleet when the user signs out or switches organisation', async () => {
+    const fleet = useFleetStore();
+    const auth = useAuthStore();
+    await fleet.load();
+    fleet.selectVisible(true);
+    fleet.filters.search = 'gate';
+    await auth.switchOrg(DEMO_IDS.lab, 'correct horse');
+    await nextTick();
+    expect(fleet.devices).toEqual([]);
+    expect(fleet.selected.size).toBe(0);
+    expect(fleet.filters.search).toBe('');
+    await fleet.load();
+    expect(fleet.devices).toHaveLength(1);
+    await auth.signOut();
+    await nextTick();
+    expect(fleet.devices).toEqual([]);
+    expect(fleet.loadedOrg).toBeNull();
   });
 });

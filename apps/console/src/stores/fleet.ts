@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import { useTask } from '../composables/useTask.js';
 import type { Device, DeviceStatus } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
@@ -216,6 +216,20 @@ export const useFleetStore = defineStore('fleet', () => {
     stopPresence?.();
     stopPresence = null;
   }
+
+  function clear() {
+    devices.value = [];
+    total.value = 0;
+    loadedOrg.value = null;
+    selected.value = new Set();
+    filters.value = { search: '', tags: [], status: 'all' };
+    task.error.value = null;
+  }
+  // Another user or organisation must never see this one's data, even for a moment.
+  watch(
+    () => auth.orgId,
+    () => clear(),
+  );
 
   return {
     devices,
