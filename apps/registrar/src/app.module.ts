@@ -43,6 +43,7 @@ import { OrgsRepository } from './orgs/orgs.repository.js';
 import { OrgsService } from './orgs/orgs.service.js';
 import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsService } from './sessions/sessions.service.js';
+import { SignalingGateway } from './signaling/signaling.gateway.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
@@ -138,6 +139,7 @@ export class AppModule implements NestModule {
         OrgsRepository,
         OrgsService,
         SessionsService,
+        SignalingGateway,
       ],
     };
   }

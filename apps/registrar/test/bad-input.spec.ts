@@ -225,7 +225,7 @@ describe('property: no DTO ever yields a 5xx', () => {
       ),
       { numRuns: 250 },
     );
-  });
+  }, 180_000);
 
   it('fuzzes raw bodies and query strings', async () => {
     await fc.assert(
@@ -247,9 +247,9 @@ describe('property: no DTO ever yields a 5xx', () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 80 },
     );
-  });
+  }, 180_000);
 });
 
 describe('rate limiting', () => {

@@ -9,6 +9,8 @@ export type AuditAction =
   | 'org.settings'
   | 'session.request'
   | 'session.refused'
+  | 'session.signal'
+  | 'session.connected'
   | 'user.create'
   | 'device.enroll'
   | 'device.enroll_refused'

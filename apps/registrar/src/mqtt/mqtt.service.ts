@@ -26,6 +26,7 @@ import { MetricsService } from '../observability/metrics.service.js';
 import {
   canPublish,
   canSubscribe,
+  deviceTopic,
   type MqttIdentity,
   parseDeviceTopic,
   TOPIC_PREFIX,
@@ -70,15 +71,22 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
   private server: Server | undefined;
   private client: MqttClient | undefined;
   private readonly identities = new WeakMap<Client, MqttIdentity>();
-  private readonly registrarPassword = randomSecret();
+  private readonly registrarPassword: string;
   private brokerUrl = '';
+  private readonly signalHandlers: Array<(deviceId: string, message: unknown) => void> = [];
+  private readonly presenceHandlers: Array<
+    (e: { deviceId: string; orgId: string; status: 'online' | 'offline' }) => void
+  > = [];
 
   constructor(
     @Inject(CONFIG) private readonly config: RegistrarConfig,
     private readonly devices: DevicesRepository,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    // Embedded broker: other replicas may join it as registrars with MQTT_PASSWORD.
+    this.registrarPassword = config.mqtt.password ?? randomSecret();
+  }
 
   /** The broker URL handed to agents at enrollment. */
   publicUrl(): string {
@@ -101,6 +109,27 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Messages an agent published on its signal/out topic (parsed JSON, not validated). */
+  onSignalOut(handler: (deviceId: string, message: unknown) => void): void {
+    this.signalHandlers.push(handler);
+  }
+
+  /** Presence changes recorded in the database. */
+  onPresence(
+    handler: (e: { deviceId: string; orgId: string; status: 'online' | 'offline' }) => void,
+  ): void {
+    this.presenceHandlers.push(handler);
+  }
+
+  /** Publishes a message to a device's signal/in topic (QoS 1, not retained). */
+  async sendToDevice(deviceId: string, message: object): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) throw new Error('MQTT broker unavailable');
+    const payload = Buffer.from(JSON.stringify(message));
+    this.metrics.mqttBytesOut.inc(payload.length);
+    await client.publishAsync(deviceTopic(deviceId, 'signal/in'), payload, { qos: 1 });
   }
 
   /** Drops a device's live MQTT connection (after key revocation or deletion). */
@@ -191,9 +220,10 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       );
     });
     client.on('error', (error) => this.logger.warn({ err: error }, 'MQTT client error'));
-    await client.subscribeAsync([`${TOPIC_PREFIX}+/status`, `${TOPIC_PREFIX}+/heartbeat`], {
-      qos: 1,
-    });
+    await client.subscribeAsync(
+      [`${TOPIC_PREFIX}+/status`, `${TOPIC_PREFIX}+/heartbeat`, `${TOPIC_PREFIX}+/signal/out`],
+      { qos: 1 },
+    );
     this.client = client;
   }
 
@@ -211,16 +241,22 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     if (t.kind === 'status') {
       const s = statusSchema.safeParse(json);
       if (!s.success) return;
-      await this.devices.updatePresence(t.deviceId, {
+      const updated = await this.devices.updatePresence(t.deviceId, {
         status: s.data.state,
         at,
         agentVersion: s.data.agentVersion,
       });
+      if (updated) {
+        const event = { deviceId: t.deviceId, orgId: updated.orgId, status: s.data.state };
+        for (const h of this.presenceHandlers) h(event);
+      }
     } else if (t.kind === 'heartbeat') {
       const h = heartbeatSchema.safeParse(json);
       if (!h.success) return;
       const { agentVersion, ...metrics } = h.data;
       await this.devices.updateHeartbeat(t.deviceId, { metrics, at, agentVersion });
+    } else if (t.kind === 'signal/out') {
+      for (const h of this.signalHandlers) h(t.deviceId, json);
     }
   }
 }

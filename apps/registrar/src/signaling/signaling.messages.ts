@@ -1,0 +1,68 @@
+// WebSocket signaling messages between a console and the registrar (docs/signaling.md).
+import { z } from 'zod';
+
+const id = z.string().uuid();
+const sdp = z
+  .string()
+  .min(1)
+  .max(32 * 1024);
+const candidate = z.string().max(2048);
+const mid = z.string().max(64).nullable().optional();
+
+export const consoleMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('offer'),
+    deviceId: id,
+    /** The grant from POST /api/sessions; its `sid` is the session id. */
+    grant: z.string().min(1).max(4096),
+    sdp,
+  }),
+  z.object({ type: z.literal('candidate'), sessionId: id, candidate, mid }),
+  z.object({ type: z.literal('hangup'), sessionId: id, reason: z.string().max(200).optional() }),
+  z.object({
+    type: z.literal('connected'),
+    sessionId: id,
+    /** ICE path of the selected candidate pair (audit only). */
+    path: z.enum(['host', 'srflx', 'prflx', 'relay', 'unknown']),
+  }),
+]);
+export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
+
+/** What an agent may publish on signal/out (relayed to the console owning the session). */
+export const agentMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('answer'), sessionId: id, sdp }),
+  z.object({ type: z.literal('candidate'), sessionId: id, candidate, mid }),
+  z.object({ type: z.literal('hangup'), sessionId: id, reason: z.string().max(200).optional() }),
+  z.object({ type: z.literal('error'), sessionId: id, reason: z.string().max(200) }),
+]);
+export type AgentMessage = z.infer<typeof agentMessageSchema>;
+
+export type ServerMessage =
+  | AgentMessage
+  | { type: 'ready'; userId: string; orgId: string }
+  | { type: 'session'; sessionId: string; deviceId: string }
+  | { type: 'presence'; deviceId: string; status: 'online' | 'offline' }
+  | { type: 'error'; code: string; message: string; sessionId?: string };
+
+/** Token bucket: `capacity` messages at once, refilled at `perSecond`. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly capacity: number,
+    private readonly perSecond: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = capacity;
+    this.last = now();
+  }
+
+  take(): boolean {
+    const t = this.now();
+    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) / 1000) * this.perSecond);
+    this.last = t;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,323 @@
+// Two registrar replicas on one PostgreSQL and one broker: a console on replica B signals a
+// device whose agent talks MQTT through the broker of replica A. Grants are enforced, the
+// relay is per session and per device, and the audit log records sessions without payload.
+import { createSigner, exportPublicJwk, generateKeyPair } from '@peerfetch/crypto';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { Registrar } from '../src/app.js';
+import {
+  Api,
+  createTestDatabase,
+  newAgent,
+  startRegistrar,
+  type TestDatabase,
+  tempDir,
+} from './helpers.js';
+
+const REGISTRAR_SECRET = 'shared-registrar-mqtt-secret';
+let db: TestDatabase;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let replicaA: Registrar;
+let replicaB: Registrar;
+let adminA: Api;
+let adminB: Api;
+const closers: Array<() => Promise<unknown> | void> = [];
+
+/** A console WebSocket with a message inbox. */
+async function openConsole(baseUrl: string, token: string) {
+  const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}/api/signal`, [
+    'pf-signal.v1',
+    `bearer.${token}`,
+  ]);
+  const inbox: any[] = [];
+  const waiters: Array<() => void> = [];
+  ws.on('message', (data: Buffer) => {
+    inbox.push(JSON.parse(data.toString()));
+    waiters.splice(0).forEach((w) => w());
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  closers.push(() => ws.close());
+  return {
+    ws,
+    send: (m: unknown) => ws.send(JSON.stringify(m)),
+    /** Next message matching `pred` (removed from the inbox). */
+    async next(pred: (m: any) => boolean = () => true): Promise<any> {
+      for (;;) {
+        const i = inbox.findIndex(pred);
+        if (i >= 0) return inbox.splice(i, 1)[0];
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    },
+  };
+}
+
+/** A simulated agent on MQTT that records what it receives on signal/in. */
+async function startAgent(creds: { url: string; username: string; password: string }) {
+  const client: MqttClient = await mqtt.connectAsync(creds.url, {
+    clientId: creds.username,
+    username: creds.username,
+    password: creds.password,
+    reconnectPeriod: 0,
+  });
+  closers.push(() => client.endAsync(true));
+  const inbox: any[] = [];
+  const waiters: Array<() => void> = [];
+  client.on('message', (_t, payload) => {
+    inbox.push(JSON.parse(payload.toString()));
+    waiters.splice(0).forEach((w) => w());
+  });
+  await client.subscribeAsync(`pf/v1/dev/${creds.username}/signal/in`, { qos: 1 });
+  return {
+    client,
+    publish: (kind: string, m: unknown, retain = false) =>
+      client.publishAsync(`pf/v1/dev/${creds.username}/${kind}`, JSON.stringify(m), {
+        qos: 1,
+        retain,
+      }),
+    async next(): Promise<any> {
+      while (inbox.length === 0) await new Promise<void>((r) => waiters.push(r));
+      return inbox.shift();
+    },
+  };
+}
+
+async function enrollAgent(api: Api) {
+  const code = await api.post('/api/claim-codes', { tags: ['sig'] });
+  const r = await newAgent().enroll(api, code.body.code);
+  expect(r.status).toBe(201);
+  return { deviceId: r.body.deviceId as string, ...r.body.mqtt };
+}
+
+async function ticket(api: Api, deviceId: string, role?: string) {
+  const key = createSigner(generateKeyPair());
+  const r = await api.post('/api/sessions', {
+    deviceId,
+    sessionKey: exportPublicJwk(key.publicKey),
+    ...(role ? { role } : {}),
+  });
+  return r;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = await tempDir();
+  replicaA = await startRegistrar({
+    DATABASE_URL: db.url,
+    DATA_DIR: dir.path,
+    MQTT_PASSWORD: REGISTRAR_SECRET,
+  });
+  adminA = await new Api(replicaA.url).login();
+  const brokerUrl = (await enrollAgent(adminA)).url;
+  replicaB = await startRegistrar({
+    DATABASE_URL: db.url,
+    DATA_DIR: dir.path,
+    MQTT_URL: brokerUrl,
+    MQTT_USERNAME: 'pf-registrar',
+    MQTT_PASSWORD: REGISTRAR_SECRET,
+  });
+  adminB = new Api(replicaB.url, adminA.token);
+});
+
+afterAll(async () => {
+  for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+  await replicaB?.close();
+  await replicaA?.close();
+  await db?.drop();
+  await dir?.remove();
+});
+
+describe('signaling across replicas', () => {
+  it('relays offer, answer and candidates between a console on B and an agent on A’s broker', async () => {
+    const creds = await enrollAgent(adminA);
+    const agent = await startAgent(creds);
+    const consoleB = await openConsole(replicaB.url, adminB.token!);
+    expect(await consoleB.next()).toMatchObject({ type: 'ready' });
+
+    const t = await ticket(adminA, creds.deviceId);
+    expect(t.status).toBe(201);
+    consoleB.send({
+      type: 'offer',
+      deviceId: creds.deviceId,
+      grant: t.body.grant,
+      sdp: 'v=0 offer',
+    });
+    expect(await consoleB.next()).toEqual({
+      type: 'session',
+      sessionId: t.body.sessionId,
+      deviceId: creds.deviceId,
+    });
+
+    const offer = await agent.next();
+    expect(offer).toMatchObject({
+      type: 'offer',
+      sessionId: t.body.sessionId,
+      sdp: 'v=0 offer',
+      grant: t.body.grant,
+    });
+    expect(offer.iceServers).toEqual([]);
+
+    await agent.publish('signal/out', {
+      type: 'answer',
+      sessionId: t.body.sessionId,
+      sdp: 'v=0 answer',
+    });
+    expect(await consoleB.next()).toEqual({
+      type: 'answer',
+      sessionId: t.body.sessionId,
+      sdp: 'v=0 answer',
+    });
+
+    consoleB.send({
+      type: 'candidate',
+      sessionId: t.body.sessionId,
+      candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host',
+      mid: '0',
+    });
+    expect(await agent.next()).toMatchObject({
+      type: 'candidate',
+      sessionId: t.body.sessionId,
+      mid: '0',
+    });
+    await agent.publish('signal/out', {
+      type: 'candidate',
+      sessionId: t.body.sessionId,
+      candidate: 'c2',
+      mid: '0',
+    });
+    expect(await consoleB.next()).toMatchObject({ type: 'candidate', candidate: 'c2' });
+
+    consoleB.send({ type: 'connected', sessionId: t.body.sessionId, path: 'host' });
+    consoleB.send({ type: 'hangup', sessionId: t.body.sessionId });
+    expect(await agent.next()).toMatchObject({ type: 'hangup', sessionId: t.body.sessionId });
+
+    const log = (await adminA.get(`/api/audit?targetId=${creds.deviceId}&limit=50`)).body.items;
+    const signal = log.find((e: any) => e.action === 'session.signal');
+    expect(signal.details).toEqual({ sessionId: t.body.sessionId, role: 'admin' });
+    const connected = log.find((e: any) => e.action === 'session.connected');
+    expect(connected.details).toEqual({ sessionId: t.body.sessionId, path: 'host' });
+    // No payload in the audit log: no SDP, no candidates.
+    expect(JSON.stringify(log)).not.toMatch(/v=0|candidate:1/);
+
+    const metrics = await (await fetch(`${replicaB.url}/metrics`)).text();
+    expect(Number(/^registrar_ws_bytes_in_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^registrar_ws_bytes_out_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+  });
+
+  it('another device cannot answer for a session it does not own', async () => {
+    const target = await enrollAgent(adminA);
+    const intruderCreds = await enrollAgent(adminA);
+    const agent = await startAgent(target);
+    const intruder = await startAgent(intruderCreds);
+    const c = await openConsole(replicaB.url, adminB.token!);
+    await c.next((m) => m.type === 'ready');
+    const t = await ticket(adminA, target.deviceId);
+    c.send({ type: 'offer', deviceId: target.deviceId, grant: t.body.grant, sdp: 'v=0' });
+    await c.next((m) => m.type === 'session');
+    await agent.next();
+    await intruder.publish('signal/out', {
+      type: 'answer',
+      sessionId: t.body.sessionId,
+      sdp: 'forged',
+    });
+    await agent.publish('signal/out', {
+      type: 'answer',
+      sessionId: t.body.sessionId,
+      sdp: 'genuine',
+    });
+    expect(await c.next((m) => m.type === 'answer')).toMatchObject({ sdp: 'genuine' });
+  });
+
+  it('refuses offers without a valid grant of one’s own, and after the grant is removed', async () => {
+    const creds = await enrollAgent(adminA);
+    await adminA.post('/api/users', {
+      email: 'm@example.com',
+      name: 'M',
+      password: 'member password 1',
+      role: 'member',
+    });
+    const member = await new Api(replicaA.url).login('m@example.com', 'member password 1');
+    const memberId = (await member.get('/api/auth/me')).body.user.id;
+    const c = await openConsole(replicaB.url, member.token!);
+    await c.next((m) => m.type === 'ready');
+
+    // Someone else's grant.
+    const adminTicket = await ticket(adminA, creds.deviceId);
+    c.send({ type: 'offer', deviceId: creds.deviceId, grant: adminTicket.body.grant, sdp: 'v=0' });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'GRANT_INVALID' });
+    // A forged one.
+    c.send({
+      type: 'offer',
+      deviceId: creds.deviceId,
+      grant: 'eyJhbGciOiJub25lIn0.e30.',
+      sdp: 'v=0',
+    });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'GRANT_INVALID' });
+
+    // A viewer grant works until it is removed.
+    const g = await adminA.post('/api/grants', {
+      userId: memberId,
+      deviceId: creds.deviceId,
+      role: 'viewer',
+    });
+    const mine = await ticket(member, creds.deviceId);
+    expect(mine.status).toBe(201);
+    expect((await ticket(member, creds.deviceId, 'operator')).status).toBe(403);
+    await adminA.delete(`/api/grants/${g.body.id}`);
+    c.send({ type: 'offer', deviceId: creds.deviceId, grant: mine.body.grant, sdp: 'v=0' });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+    const refused = (await adminA.get('/api/audit?action=session.refused')).body.items;
+    expect(refused.some((e: any) => e.details.sessionId === mine.body.sessionId)).toBe(true);
+
+    // Messages for sessions this socket does not own, and junk, are refused.
+    c.send({ type: 'candidate', sessionId: adminTicket.body.sessionId, candidate: 'x', mid: '0' });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+    c.ws.send('not json');
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'VALIDATION_FAILED' });
+  });
+
+  it('pushes presence live to consoles that may see the device', async () => {
+    const creds = await enrollAgent(adminA);
+    const c = await openConsole(replicaB.url, adminB.token!);
+    await c.next((m) => m.type === 'ready');
+    const agent = await startAgent(creds);
+    await agent.publish('status', { state: 'online', agentVersion: '0.1.0', ts: Date.now() }, true);
+    expect(await c.next((m) => m.type === 'presence' && m.deviceId === creds.deviceId)).toEqual({
+      type: 'presence',
+      deviceId: creds.deviceId,
+      status: 'online',
+    });
+  });
+
+  it('refuses unauthenticated and cross-site upgrades', async () => {
+    const url = `${replicaB.url.replace('http', 'ws')}/api/signal`;
+    const status = (ws: WebSocket) =>
+      new Promise<number>((resolve) => {
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => resolve(101));
+        ws.on('error', () => undefined);
+      });
+    expect(await status(new WebSocket(url))).toBe(401);
+    expect(
+      await status(
+        new WebSocket(url, { headers: { authorization: 'Bearer nope-nope-nope-nope' } }),
+      ),
+    ).toBe(401);
+    expect(
+      await status(
+        new WebSocket(url, {
+          headers: { cookie: `pf_session=${adminB.token}`, origin: 'https://evil.example' },
+        }),
+      ),
+    ).toBe(403);
+    const ok = new WebSocket(url, { headers: { cookie: `pf_session=${adminB.token}` } });
+    expect(await status(ok)).toBe(101);
+    ok.close();
+    expect(await status(new WebSocket(`${replicaB.url.replace('http', 'ws')}/api/other`))).toBe(
+      404,
+    );
+  });
+});
