@@ -74,17 +74,25 @@ const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 
 /** Header fields to send: minus hop-by-hop ones and those the `connection` field names. */
 function headerList(headers: Headers): HeaderList {
   const list: HeaderList = [];
-  const listed = new Set(
-    (headers.get('connection') ?? '')
-      .split(',')
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const connection = headers.get('connection');
+  const listed =
+    connection === null
+      ? undefined
+      : new Set(
+          connection
+            .split(',')
+            .map((s) => s.trim().toLowerCase())
+            .filter(Boolean),
+        );
+  let cookies = false;
   headers.forEach((value, name) => {
-    if (name === 'set-cookie') return; // handled below, one field per cookie
-    if (!HOP_BY_HOP.has(name) && !listed.has(name)) list.push([name, value]);
+    if (name === 'set-cookie') {
+      cookies = true; // handled below, one field per cookie
+      return;
+    }
+    if (!HOP_BY_HOP.has(name) && !listed?.has(name)) list.push([name, value]);
   });
-  for (const cookie of headers.getSetCookie?.() ?? []) list.push(['set-cookie', cookie]);
+  if (cookies) for (const cookie of headers.getSetCookie()) list.push(['set-cookie', cookie]);
   return list;
 }
 

@@ -32,6 +32,9 @@ export function networkError(error: PeerHttpError): TypeError {
   return new TypeError(`peer-http: ${error.message} (${reasonName(error.code)})`, { cause: error });
 }
 
+/** `readerError` of a body its reader cancelled (or nobody will read). */
+const CANCELLED = Symbol('cancelled');
+
 export class Stream {
   state: StreamState = 'open';
   /** Credit we may still send on this stream. */
@@ -53,7 +56,6 @@ export class Stream {
   onFail: ((error: PeerHttpError) => void) | undefined;
   private failListeners: Array<(error: PeerHttpError) => void> = [];
   private sendStopped: PeerHttpError | undefined;
-  readonly readable: ReadableStream<Uint8Array>;
   /**
    * Whatever the layer above must keep alive as long as the stream is open. The server
    * keeps its `Request` here: Node's `Request` follows the abort signal through a weak
@@ -66,7 +68,8 @@ export class Stream {
 
   private readonly inbound: Uint8Array[] = [];
   private remoteEnded = false;
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private body: ReadableStream<Uint8Array> | undefined;
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private pullWaiting: (() => void) | undefined;
   private readerError: unknown;
   private headersWaiters: Array<{
@@ -86,7 +89,15 @@ export class Stream {
   ) {
     this.sendWindow = sendWindow;
     this.recvWindow = recvWindow;
-    this.readable = new ReadableStream<Uint8Array>(
+  }
+
+  /**
+   * The inbound body, pull-based: each read returns credit to the peer. Created on first
+   * use (a GET's empty request body never needs one: a `ReadableStream` is not free).
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    if (this.body) return this.body;
+    this.body = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
           this.controller = controller;
@@ -96,6 +107,9 @@ export class Stream {
       },
       { highWaterMark: 0 },
     );
+    if (this.readerError === CANCELLED) this.controller!.close();
+    else if (this.readerError !== undefined) this.controller!.error(this.readerError);
+    return this.body;
   }
 
   get localEnded(): boolean {
@@ -277,7 +291,7 @@ export class Stream {
     if (!this.remoteEnded && this.readerError === undefined) {
       this.readerError = readerReason;
       try {
-        this.controller.error(readerReason);
+        this.controller?.error(readerReason);
       } catch {
         // already closed
       }
@@ -354,16 +368,17 @@ export class Stream {
   /** Hands one chunk (or the end) to a waiting reader; false if there is nothing yet. */
   private deliverOne(): boolean {
     if (this.readerError !== undefined) return true;
+    const controller = this.controller!; // only called once the body exists
     const chunk = this.inbound.shift();
     if (chunk) {
-      this.controller.enqueue(chunk);
+      controller.enqueue(chunk);
       this.credit(chunk.length);
-      if (this.inbound.length === 0 && this.remoteEnded) this.controller.close();
+      if (this.inbound.length === 0 && this.remoteEnded) controller.close();
       return true;
     }
     if (this.remoteEnded) {
       try {
-        this.controller.close();
+        controller.close();
       } catch {
         // already closed
       }
@@ -391,7 +406,7 @@ export class Stream {
    */
   private cancelRead(): void {
     if (this.readerError !== undefined) return;
-    this.readerError = new PeerHttpError(ReasonCode.CANCEL, 'body cancelled', { scope: 'stream' });
+    this.readerError = CANCELLED;
     const queued = this.inbound.splice(0).reduce((n, chunk) => n + chunk.length, 0);
     if (queued > 0) this.credit(queued);
     if (this.local && !this.remoteEnded && this.state !== 'closed') {
@@ -407,7 +422,8 @@ export class Stream {
   /** Discards the inbound body (nobody will read it), returning its credit as it arrives. */
   discardBody(): void {
     if (this.readerError !== undefined) return;
-    void this.readable.cancel().catch(() => undefined);
+    if (this.body) void this.body.cancel().catch(() => undefined);
+    else this.cancelRead(); // no ReadableStream was made: none is needed
   }
 
   private released(): void {
