@@ -30,10 +30,13 @@ export const defaultConfig: Readonly<PeerHttpConfig> = Object.freeze({
   maxFrameSize: 65536,
   maxHeaderBytes: 16384,
   maxConcurrentStreams: 100,
-  initialStreamWindow: 1024 * 1024,
+  // 4 MiB of credit per stream, and 4 MiB queued in the channel, as the raw-channel sender
+  // the bench compares against: a reader (or sender) that is descheduled for a few ms on a
+  // busy machine must not drain the pipe (docs/performance.md)
+  initialStreamWindow: 4 * 1024 * 1024,
   initialConnectionWindow: 16 * 1024 * 1024,
-  sendHighWaterMark: 1024 * 1024,
-  sendLowWaterMark: 256 * 1024,
+  sendHighWaterMark: 4 * 1024 * 1024,
+  sendLowWaterMark: 1024 * 1024,
   keepAliveInterval: 15_000,
   idleTimeout: 45_000,
   requestTimeout: 30_000,

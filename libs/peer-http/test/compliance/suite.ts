@@ -8,6 +8,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config.js';
 import { PeerHttpError, ReasonCode } from '../../src/errors.js';
 import {
   createPeerHttp,
@@ -460,26 +461,33 @@ export function runComplianceSuite(
       expect(a.closeReason).toBeInstanceOf(PeerHttpError);
     });
 
-    it('keeps buffering bounded for a slow reader', async () => {
-      const window = 256 * 1024;
-      const { a, events } = await setup({
-        initialStreamWindow: window,
-        initialConnectionWindow: 4 * window,
-      });
-      const total = 64 * MiB;
-      const response = await a.get(`/bytes/${total}`);
-      const reader = response.body!.getReader();
-      let received = (await reader.read()).value!.length;
-      const pulled = await settle(() => events.slowStats.pulled);
-      // window + the sender's channel high-water mark (1 MiB) + a chunk in flight: far below 64 MiB
-      expect(pulled).toBeLessThan(window + 2 * MiB);
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        received += value.length;
-      }
-      expect(received).toBe(total);
-    }, 120_000);
+    it.each([
+      ['a small window', { initialStreamWindow: 256 * 1024, initialConnectionWindow: MiB }],
+      ['the default settings', {}],
+    ] as const)(
+      'keeps buffering bounded for a slow reader (%s)',
+      async (_, limits) => {
+        const config = { ...defaultConfig, ...limits };
+        const { a, events } = await setup(limits, limits);
+        const total = 64 * MiB;
+        const response = await a.get(`/bytes/${total}`);
+        const reader = response.body!.getReader();
+        let received = (await reader.read()).value!.length;
+        const pulled = await settle(() => events.slowStats.pulled);
+        // what the reader's window allows + the sender's channel high-water mark + one chunk
+        // in flight: far below 64 MiB, whatever the body size
+        expect(pulled).toBeLessThanOrEqual(
+          config.initialStreamWindow + config.sendHighWaterMark + 2 * BLOCK,
+        );
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          received += value.length;
+        }
+        expect(received).toBe(total);
+      },
+      120_000,
+    );
 
     it('closes gracefully: GOAWAY, then fetches fail', async () => {
       const { a, b } = await setup();
