@@ -7,7 +7,8 @@
 // BENCH_RUNS (throughput runs, 3), BENCH_SETUP_N (30), BENCH_SMALL_N (1000),
 // BENCH_CONCURRENT (1000), BENCH_SLOW_TOTAL (1 GiB), BENCH_SLOW_RATE (32 MiB/s);
 // BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all);
-// BENCH_PEER_OPTIONS: JSON of peer-http session options for both sides (default: none).
+// BENCH_PEER_OPTIONS: JSON of peer-http session options for both sides (default: none);
+// BENCH_CPU_PROF: a directory for a V8 CPU profile of the agent process.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -71,7 +72,15 @@ class Agent {
 
   static async start(): Promise<Agent> {
     const child = fork(fileURLToPath(new URL('./agent.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        // BENCH_CPU_PROF=dir: a V8 CPU profile of the agent (the serving side) in dir
+        ...(process.env['BENCH_CPU_PROF']
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
+          : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const agent = new Agent(child);

@@ -1,0 +1,124 @@
+// In-process micro-bench (no WebRTC): the cost of peer-http itself. Two sessions over a
+// transport pair that delivers each message in the next macrotask (setImmediate), like a
+// channel with no latency. For profiling: `node --cpu-prof --import tsx bench/inprocess.ts`.
+// Knobs: INPROC_GETS (sequential small GETs, default 5000), INPROC_BODY (bytes, 256 MiB).
+import { createPeerHttp } from '../src/index.js';
+import type { Transport } from '../src/transport.js';
+
+class ImmediateTransport implements Transport {
+  readonly maxMessageSize = 262144;
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  isOpen = true;
+  peer!: ImmediateTransport;
+  private message: ((m: Uint8Array) => void) | undefined;
+  private low: (() => void) | undefined;
+  private closeListener: ((e?: Error) => void) | undefined;
+  private queue: Uint8Array[] = [];
+  private scheduled = false;
+
+  send(message: Uint8Array): void {
+    this.queue.push(message.slice());
+    this.bufferedAmount += message.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.pump());
+    }
+  }
+  private pump(): void {
+    this.scheduled = false;
+    const before = this.bufferedAmount;
+    for (const m of this.queue.splice(0)) {
+      this.bufferedAmount -= m.length;
+      this.peer.message?.(m);
+    }
+    if (before > this.bufferedAmountLowThreshold) this.low?.();
+  }
+  close(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    this.peer.isOpen = false;
+    setImmediate(() => {
+      this.closeListener?.();
+      this.peer.closeListener?.();
+    });
+  }
+  onMessage(l: ((m: Uint8Array) => void) | undefined): void {
+    this.message = l;
+  }
+  onBufferedAmountLow(l: (() => void) | undefined): void {
+    this.low = l;
+  }
+  onClose(l: ((e?: Error) => void) | undefined): void {
+    this.closeListener = l;
+  }
+}
+
+const GETS = Number(process.env['INPROC_GETS'] ?? 5000);
+const BODY = Number(process.env['INPROC_BODY'] ?? 256 * 1024 * 1024);
+const CHUNK = new Uint8Array(65536).fill(0x5a);
+const SMALL = new TextEncoder().encode('pong');
+
+const a = new ImmediateTransport();
+const b = new ImmediateTransport();
+a.peer = b;
+b.peer = a;
+const server = createPeerHttp(a, {
+  handler: (request) => {
+    const url = new URL(request.url);
+    if (url.pathname === '/small') return new Response(SMALL);
+    let left = Number(url.searchParams.get('n'));
+    return new Response(
+      new ReadableStream<Uint8Array>(
+        {
+          pull(c) {
+            if (left <= 0) return c.close();
+            const n = Math.min(left, CHUNK.length);
+            left -= n;
+            c.enqueue(CHUNK.subarray(0, n));
+          },
+        },
+        { highWaterMark: 0 },
+      ),
+    );
+  },
+});
+const client = createPeerHttp(b);
+
+const rtts: number[] = [];
+for (let i = 0; i < 200; i++) await (await client.get('/small')).arrayBuffer();
+const startedGets = performance.now();
+for (let i = 0; i < GETS; i++) {
+  const t = performance.now();
+  await (await client.get('/small')).arrayBuffer();
+  rtts.push(performance.now() - t);
+}
+const getsMs = performance.now() - startedGets;
+const pingRtts: number[] = [];
+for (let i = 0; i < GETS; i++) {
+  const t = performance.now();
+  await client.ping();
+  pingRtts.push(performance.now() - t);
+}
+rtts.sort((x, y) => x - y);
+pingRtts.sort((x, y) => x - y);
+const p50 = (xs: number[]) => xs[Math.floor(xs.length / 2)]!.toFixed(3);
+console.log(
+  `small GET p50 ${p50(rtts)} ms p90 ${rtts[Math.floor(rtts.length * 0.9)]!.toFixed(3)} p99 ${rtts[Math.floor(rtts.length * 0.99)]!.toFixed(3)} (${((getsMs / GETS) * 1000).toFixed(0)} µs mean), PING p50 ${p50(pingRtts)} ms`,
+);
+
+const started = performance.now();
+const response = await client.get(`/bytes?n=${BODY}`);
+const reader = response.body!.getReader();
+let got = 0;
+for (;;) {
+  const { done, value } = await reader.read();
+  if (done) break;
+  got += value.length;
+}
+const seconds = (performance.now() - started) / 1000;
+console.log(
+  `body ${(got / 1048576).toFixed(0)} MiB at ${(got / 1048576 / seconds).toFixed(1)} MiB/s`,
+);
+await client.close();
+await server.close().catch(() => undefined);
