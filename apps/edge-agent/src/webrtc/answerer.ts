@@ -74,6 +74,8 @@ class Session {
   pending: { candidate: string; mid: string }[] = [];
   timers: NodeJS.Timeout[] = [];
   closed = false;
+  inFlight = 0;
+  lastActivity = 0;
   constructor(
     readonly id: string,
     readonly offerSdp: string,
@@ -223,10 +225,25 @@ export class WebRtcAnswerer implements SessionAnswerer {
           sessionId: s.id,
           routes: grant.role === 'admin' ? undefined : grant.routes,
         };
-        s.http = servePeerHttp(transport, this.o.handlerFor(ctx), {
-          idleTimeout: this.o.idleTimeoutS * 1000,
+        const handler = this.o.handlerFor(ctx);
+        s.lastActivity = this.now();
+        s.http = servePeerHttp(transport, (request) => this.track(s, handler, request), {
           onError: (err) => log.warn({ sessionId: s.id, err: String(err) }, 'handler error'),
         });
+        // application idle: no request in flight and none started for idleTimeoutS
+        // (peer-http's own idleTimeout, default 45 s, only catches a silent peer: keep-alive
+        // PINGs keep a live but unused session open)
+        const idleMs = this.o.idleTimeoutS * 1000;
+        s.timers.push(
+          setInterval(
+            () => {
+              if (s.inFlight === 0 && this.now() - s.lastActivity >= idleMs) {
+                this.close(s, 'idle timeout', true);
+              }
+            },
+            Math.min(idleMs, 5000),
+          ),
+        );
         const untilExpiry = grant.exp * 1000 - this.now();
         s.timers.push(
           setTimeout(() => this.close(s, 'grant expired', true), Math.max(0, untilExpiry)),
@@ -242,6 +259,59 @@ export class WebRtcAnswerer implements SessionAnswerer {
         this.close(s, `handshake failed: ${(err as { code?: string }).code ?? 'ERROR'}`, true);
       },
     );
+  }
+
+  /** Counts requests in flight (until the response body ends) for the idle timer. */
+  private async track(s: Session, handler: SessionHandler, request: Request): Promise<Response> {
+    s.inFlight += 1;
+    s.lastActivity = this.now();
+    let settled = false;
+    const done = (): void => {
+      if (settled) return;
+      settled = true;
+      s.inFlight -= 1;
+      s.lastActivity = this.now();
+    };
+    let response: Response;
+    try {
+      response = await handler(request);
+    } catch (err) {
+      done();
+      throw err;
+    }
+    if (response.body === null) {
+      done();
+      return response;
+    }
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            const { value, done: end } = await reader.read();
+            if (end) {
+              done();
+              controller.close();
+            } else {
+              controller.enqueue(value);
+            }
+          } catch (err) {
+            done();
+            controller.error(err);
+          }
+        },
+        async cancel(reason) {
+          done();
+          await reader.cancel(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   }
 
   private sendSafe(message: SignalOut): Promise<void> {
@@ -264,7 +334,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
     if (s.closed) return;
     s.closed = true;
     this.sessions.delete(s.id);
-    for (const t of s.timers) clearTimeout(t);
+    for (const t of s.timers) clearTimeout(t); // also clears intervals
     const http = s.http;
     const pc = s.pc;
     const dc = s.channel;

@@ -123,8 +123,9 @@ async function grantFor(
 /** Offers to the answerer and returns once the handshake passed (or the refusal). */
 async function connect(
   role: Role,
-  opts: { routes?: string[]; key?: typeof registrarPair } = {},
+  opts: { routes?: string[]; key?: typeof registrarPair; target?: WebRtcAnswerer } = {},
 ): Promise<ConsolePeer> {
+  const target = opts.target ?? answerer;
   const sessionId = randomUUID();
   const sessionPair = generateKeyPair();
   const grant = await grantFor(role, sessionPair.publicKey, opts);
@@ -156,7 +157,7 @@ async function connect(
     try {
       if (type === 'offer') {
         const offer = sdp.replace(/^a=setup:actpass(\r?)$/gm, 'a=setup:active$1');
-        void answerer.handle({ type: 'offer', sessionId, sdp: offer, grant, iceServers: [] });
+        void target.handle({ type: 'offer', sessionId, sdp: offer, grant, iceServers: [] });
       }
     } catch {
       // idem
@@ -164,7 +165,7 @@ async function connect(
   });
   pc.onLocalCandidate((candidate, mid) => {
     try {
-      void answerer.handle({ type: 'candidate', sessionId, candidate, mid });
+      void target.handle({ type: 'candidate', sessionId, candidate, mid });
     } catch {
       // idem
     }
@@ -278,5 +279,36 @@ describe('WebRtcAnswerer over node-datachannel', () => {
     expect((await c.client.fetch('/_agent/health')).status).toBe(200);
     for (const p of [b, c]) p.close();
     await waitFor('all freed', () => answerer.activeSessions === 0);
+  });
+
+  it('closes a verified session that stays idle, with a hangup to the registrar', async () => {
+    const router = createAgentRouter({
+      clips: createClipsHandler({ clipsDir: tmpdir() }),
+      proxy: createUpstreamProxy({ origins: [upstream.url] }),
+      info: () => ({ deviceId }),
+    });
+    const idle = new WebRtcAnswerer({
+      identity,
+      handlerFor: router,
+      send: (m) => {
+        signals.push(m);
+        outbox.get(m.sessionId)?.(m);
+        return Promise.resolve();
+      },
+      log: silentLogger(),
+      maxSessions: 2,
+      idleTimeoutS: 1,
+      bindAddress: '127.0.0.1',
+    });
+    const c = await connect('viewer', { target: idle });
+    expect((await c.client.fetch('/_agent/health')).status).toBe(200);
+    await waitFor('idle hangup', () =>
+      signals.find(
+        (m) => m.sessionId === c.sessionId && m.type === 'hangup' && m.reason === 'idle timeout',
+      ),
+    );
+    expect(idle.activeSessions).toBe(0);
+    await c.client.closed;
+    c.close();
   });
 });
