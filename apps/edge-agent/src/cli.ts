@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // edge-agent CLI: enroll | run | status. Exit codes: 0 ok, 1 failure, 2 usage, config or
-// not enrolled, 3 WebRTC answerer not available in this build.
+// not enrolled.
 import { parseArgs } from 'node:util';
 import { AgentStartError, startAgent } from './agent.js';
 import { type AgentConfig, ConfigError, loadConfig } from './config.js';
