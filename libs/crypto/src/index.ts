@@ -19,3 +19,4 @@ export * from './transcript.js';
 export * from './replay.js';
 export * from './pins.js';
 export * from './handshake.js';
+export * from './turn.js';
