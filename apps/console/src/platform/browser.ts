@@ -65,10 +65,10 @@ export function createBrowserPlatform(options: BrowserPlatformOptions = {}): Pla
       request: (path, init) =>
         window.fetch(`${baseUrl}${path}`, { credentials: 'include', ...init }),
     },
-    createWebSocket(path): SocketLike {
+    createWebSocket(path, protocols): SocketLike {
       const url = new URL(path, `${baseUrl}/`);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      return new window.WebSocket(url);
+      return new window.WebSocket(url, protocols);
     },
     clipboard: {
       writeText: (text) => window.navigator.clipboard.writeText(text),

@@ -46,11 +46,14 @@ export interface MediaQuery {
 export interface Platform {
   readonly storage: KeyValueStorage;
   readonly http: RegistrarHttp;
-  /** Opens a WebSocket to a registrar path (`/api/...`), resolved against its base URL. */
-  createWebSocket(path: string): SocketLike;
+  /**
+   * Opens a WebSocket to a registrar path (`/api/...`), resolved against its base URL.
+   * `protocols`: subprotocols (the standalone client authenticates with `bearer.<token>`).
+   */
+  createWebSocket(path: string, protocols?: string[]): SocketLike;
   readonly clipboard: Clipboard;
   media(query: string): MediaQuery;
-  /** Direct device sessions (not used yet: arrives with the device-session feature). */
+  /** Direct device sessions. */
   createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
   /** Milliseconds since the epoch. */
   now(): number;

@@ -228,6 +228,9 @@ export function decodeSessionTicket(v: unknown, at = 'session'): SessionTicket {
   return {
     sessionId: str(o, 'sessionId', at),
     grant: str(o, 'grant', at),
+    ...(o['role'] === 'viewer' || o['role'] === 'operator' || o['role'] === 'admin'
+      ? { role: o['role'] }
+      : {}),
     iceServers: arr(o['iceServers'], `${at}.iceServers`, (x, a) => {
       const s = obj(x, a);
       const urls = s['urls'];

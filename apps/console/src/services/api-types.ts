@@ -177,5 +177,7 @@ export interface SessionTicket {
   sessionId: string;
   /** Session grant (JWS) signed by the registrar. */
   grant: string;
+  /** The role the grant carries (the registrar always says; older fakes may not). */
+  role?: GrantRole;
   iceServers: IceServer[];
 }

@@ -160,7 +160,7 @@ export class ApiClient {
     });
   }
 
-  // --- sessions (device-session feature; not implemented by the registrar yet) ------------
+  // --- sessions ------------------------------------------------------------- /api/sessions
   requestSession(request: SessionRequest): Promise<SessionTicket> {
     return this.call('POST', '/api/sessions', decodeSessionTicket, { body: request });
   }
