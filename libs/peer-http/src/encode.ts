@@ -132,6 +132,19 @@ function eight(name: string, data: Uint8Array): Uint8Array {
   return data;
 }
 
+/**
+ * Encodes a HEADERS frame around a header block already made by {@link encodeHeaderBlock}
+ * for the same frame (a sender that had to measure the block need not encode it twice).
+ */
+export function encodeHeaders(frame: HeadersFrame, block: Uint8Array): Uint8Array {
+  return frameBytes(
+    FrameType.HEADERS,
+    frame.kind === 'response' ? FLAG_RESPONSE : 0,
+    streamIdOf(frame),
+    block,
+  );
+}
+
 /** Encodes one frame: 10-byte header + payload. */
 export function encode(frame: Frame): Uint8Array {
   switch (frame.type) {

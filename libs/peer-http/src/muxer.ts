@@ -5,7 +5,7 @@
  */
 import type { PeerHttpConfig } from './config.js';
 import { Decoder } from './decode.js';
-import { encode } from './encode.js';
+import { encode, encodeHeaders } from './encode.js';
 import { PeerHttpError, ReasonCode, reasonName } from './errors.js';
 import {
   FRAME_HEADER_SIZE,
@@ -13,6 +13,7 @@ import {
   PROTOCOL_VERSION,
   type DecodedFrame,
   type Frame,
+  type HeadersFrame,
   type HelloFrame,
   type RejectedHeadersFrame,
   type RequestHeadersFrame,
@@ -103,6 +104,8 @@ export class Muxer implements StreamHost {
   private rejectReady!: (error: unknown) => void;
   private resolveClosed!: () => void;
   private isClosed = false;
+  /** The transport reported its close (cheaper than asking a native channel every frame). */
+  private transportClosed = false;
 
   constructor(
     readonly transport: Transport,
@@ -212,8 +215,15 @@ export class Muxer implements StreamHost {
    * the next frame would not fit, before a bulk DATA frame, and before the channel closes.
    */
   sendFrame(...frames: Frame[]): void {
-    if (this.isClosed || !this.transport.isOpen) return;
+    if (this.isClosed) return;
     for (const frame of frames) this.queueBytes(encode(frame));
+  }
+
+  /** Queues a HEADERS frame whose header block is already encoded, and END after it if `end`. */
+  sendHeaders(frame: HeadersFrame, block: Uint8Array, end: boolean): void {
+    if (this.isClosed) return;
+    this.queueBytes(encodeHeaders(frame, block));
+    if (end) this.queueBytes(encode({ type: 'END', streamId: frame.streamId }));
   }
 
   /** Bytes queued and not yet handed to the transport. */
@@ -263,7 +273,7 @@ export class Muxer implements StreamHost {
   }
 
   private sendMessage(bytes: Uint8Array): void {
-    if (!this.transport.isOpen) return;
+    if (this.transportClosed) return;
     try {
       const max = this.transport.maxMessageSize;
       if (bytes.length <= max) this.transport.send(bytes);
@@ -319,9 +329,12 @@ export class Muxer implements StreamHost {
   private flush(): void {
     if (this.flushing || this.isClosed || !this.peer) return;
     this.flushing = true;
+    // Ask the channel once (a native call for node-datachannel); then count what we add.
+    let buffered = -1;
     try {
       while (this.sendRotation.size > 0) {
-        if (this.transport.bufferedAmount + this.outBytes > this.config.sendHighWaterMark) {
+        if (buffered < 0) buffered = this.transport.bufferedAmount;
+        if (buffered + this.outBytes > this.config.sendHighWaterMark) {
           this.waitingForLow = true;
           return;
         }
@@ -350,6 +363,7 @@ export class Muxer implements StreamHost {
         this.connSendWindow -= n;
         item.offset += n;
         this.sendFrame({ type: 'DATA', streamId: stream.id, data });
+        if (n + FRAME_HEADER_SIZE >= BULK_FRAME) buffered += n + FRAME_HEADER_SIZE; // sent, not queued
         if (item.offset === item.data.length) {
           stream.outbound.shift();
           item.resolve();
@@ -648,6 +662,7 @@ export class Muxer implements StreamHost {
   }
 
   private onTransportClose(error?: Error): void {
+    this.transportClosed = true;
     if (!this.closeError) {
       this.closeError = new PeerHttpError(
         ReasonCode.CONNECTION_CLOSED,

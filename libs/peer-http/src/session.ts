@@ -289,12 +289,8 @@ class Session implements PeerHttpSession {
     }
 
     frame.streamId = stream.id;
-    if (body) {
-      this.muxer.sendFrame(frame);
-    } else {
-      this.muxer.sendFrame(frame, { type: 'END', streamId: stream.id }); // one message
-      stream.endSent();
-    }
+    this.muxer.sendHeaders(frame, block, !body); // a bodiless request: HEADERS + END
+    if (!body) stream.endSent();
     const onAbort = (): void =>
       stream.fail(
         new PeerHttpError(ReasonCode.CANCEL, 'aborted', { scope: 'stream' }),
@@ -453,22 +449,23 @@ class Session implements PeerHttpSession {
       status: response.status,
       headers: headerList(response.headers),
     };
+    let block: Uint8Array;
     try {
-      encodeHeaderBlock(frame);
+      block = encodeHeaderBlock(frame);
     } catch (error) {
       this.report(error, undefined);
       await response.body?.cancel().catch(() => undefined);
       frame = { type: 'HEADERS', streamId: stream.id, kind: 'response', status: 500, headers: [] };
+      block = encodeHeaderBlock(frame);
       response = new Response(null, { status: 500 });
     }
     const body = headOnly ? null : response.body;
     if (headOnly) await response.body?.cancel().catch(() => undefined);
     if (stream.error) return;
+    this.muxer.sendHeaders(frame, block, !body); // no body: HEADERS + END
     if (!body) {
-      this.muxer.sendFrame(frame, { type: 'END', streamId: stream.id }); // one message
       stream.endSent();
     } else {
-      this.muxer.sendFrame(frame);
       const reader = body.getReader();
       // A reset stream stops the source at once, even one stalled in a read.
       const stopWatching = stream.whenSendStopped(() => {
