@@ -32,7 +32,12 @@ async function enrollDevice(api: Api, tags: string[] = [], label?: string): Prom
 beforeAll(async () => {
   db = await createTestDatabase();
   dir = await tempDir();
-  registrar = await startRegistrar({ DATABASE_URL: db.url, DATA_DIR: dir.path });
+  // Many sign-ins here; the login rate limit has its own test (bad-input.spec.ts).
+  registrar = await startRegistrar({
+    DATABASE_URL: db.url,
+    DATA_DIR: dir.path,
+    LOGIN_RATE_LIMIT: '1000',
+  });
   admin = await new Api(registrar.url).login();
   // A second organization, seeded the way the bootstrap does it.
   await registrar.app.get(UsersRepository).createOrgWithOwner({
@@ -111,6 +116,42 @@ describe('auth', () => {
       `SELECT details FROM audit_events WHERE action = 'auth.login_failed'`,
     );
     expect(rows.some((r: any) => r.details.reason === 'unknown_user')).toBe(true);
+  });
+});
+
+describe('password change', () => {
+  it('needs the current password, ends other sessions, keeps this one', async () => {
+    await admin.post('/api/users', {
+      email: 'pw@example.com',
+      name: 'PW',
+      password: 'first password 1',
+      role: 'member',
+    });
+    const a = await new Api(registrar.url).login('pw@example.com', 'first password 1');
+    const b = await new Api(registrar.url).login('pw@example.com', 'first password 1');
+    const wrong = await a.post('/api/auth/password', {
+      currentPassword: 'nope',
+      newPassword: 'second password 2',
+    });
+    expect(wrong.status).toBe(401);
+    const short = await a.post('/api/auth/password', {
+      currentPassword: 'first password 1',
+      newPassword: 'short',
+    });
+    expect(short.status).toBe(400);
+    const ok = await a.post('/api/auth/password', {
+      currentPassword: 'first password 1',
+      newPassword: 'second password 2',
+    });
+    expect(ok.status).toBe(204);
+    expect((await a.get('/api/auth/me')).status).toBe(200);
+    expect((await b.get('/api/auth/me')).status).toBe(401);
+    await expect(
+      new Api(registrar.url).login('pw@example.com', 'first password 1'),
+    ).rejects.toThrow();
+    await new Api(registrar.url).login('pw@example.com', 'second password 2');
+    const log = await admin.get('/api/audit?action=auth.password_change');
+    expect(log.body.items).toHaveLength(1);
   });
 });
 

@@ -5,6 +5,7 @@ export type AuditAction =
   | 'auth.login'
   | 'auth.login_failed'
   | 'auth.logout'
+  | 'auth.password_change'
   | 'org.bootstrap'
   | 'org.settings'
   | 'session.request'

@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { CurrentPrincipal, Public } from '../common/auth.decorators.js';
 import { sourceIpOf } from '../common/request-context.js';
 import { CONFIG, type RegistrarConfig } from '../config/config.js';
-import { LoginDto } from './auth.dto.js';
+import { ChangePasswordDto, LoginDto } from './auth.dto.js';
 import { SESSION_COOKIE } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
 import type { Principal } from './auth.types.js';
@@ -67,6 +67,21 @@ export class AuthController {
   ): Promise<void> {
     await this.auth.logout(p, sourceIpOf(req));
     res.clearCookie(SESSION_COOKIE, { path: '/' });
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  @UseGuards(ThrottlerGuard)
+  @SkipThrottle({ enroll: true })
+  @ApiBearerAuth()
+  @ApiCookieAuth()
+  @ApiOperation({ summary: 'Change your password (ends your other sessions)' })
+  async changePassword(
+    @CurrentPrincipal() p: Principal,
+    @Body() body: ChangePasswordDto,
+    @Req() req: Request,
+  ): Promise<void> {
+    await this.auth.changePassword(p, body.currentPassword, body.newPassword, sourceIpOf(req));
   }
 
   @Get('me')

@@ -18,3 +18,17 @@ export class LoginDto {
   @IsUUID()
   orgId?: string;
 }
+
+export class ChangePasswordDto {
+  @ApiProperty()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  currentPassword!: string;
+
+  @ApiProperty({ minLength: 12, maxLength: 256 })
+  @IsString()
+  @MinLength(12)
+  @MaxLength(256)
+  newPassword!: string;
+}

@@ -56,6 +56,21 @@ export class AuthRepository {
     };
   }
 
+  async passwordHash(userId: string): Promise<string | null> {
+    return (
+      (await this.db.user.findUnique({ where: { id: userId }, select: { passwordHash: true } }))
+        ?.passwordHash ?? null
+    );
+  }
+
+  /** Sets a new password hash and ends every other session of the user. */
+  async changePassword(userId: string, passwordHash: string, keepSession: string): Promise<void> {
+    await this.db.$transaction([
+      this.db.user.update({ where: { id: userId }, data: { passwordHash } }),
+      this.db.userSession.deleteMany({ where: { userId, tokenHash: { not: keepSession } } }),
+    ]);
+  }
+
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.userSession.deleteMany({ where: { tokenHash } });
   }

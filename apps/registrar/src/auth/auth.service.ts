@@ -5,7 +5,7 @@ import { randomSecret, sha256Hex } from '../common/secrets.js';
 import { CONFIG, type RegistrarConfig } from '../config/config.js';
 import { AuthRepository } from './auth.repository.js';
 import type { MembershipRecord, Principal } from './auth.types.js';
-import { dummyHash, verifyPassword } from './password.js';
+import { dummyHash, hashPassword, verifyPassword } from './password.js';
 
 export interface LoginResult {
   token: string;
@@ -60,6 +60,7 @@ export class AuthService {
       });
       throw invalidCredentials();
     }
+    await this.repo.deleteExpiredSessions(new Date());
     const token = randomSecret();
     const expiresAt = new Date(Date.now() + this.config.sessionTtlMs);
     const tokenHash = sha256Hex(token);
@@ -121,6 +122,26 @@ export class AuthService {
       actorType: 'user',
       actorId: p.userId,
       action: 'auth.logout',
+      sourceIp,
+    });
+  }
+
+  async changePassword(
+    p: Principal,
+    current: string,
+    next: string,
+    sourceIp: string | null,
+  ): Promise<void> {
+    const hash = await this.repo.passwordHash(p.userId);
+    if (!hash || !(await verifyPassword(hash, current))) {
+      throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'current password is wrong');
+    }
+    await this.repo.changePassword(p.userId, await hashPassword(next), p.sessionHash);
+    await this.audit.record({
+      orgId: p.orgId,
+      actorType: 'user',
+      actorId: p.userId,
+      action: 'auth.password_change',
       sourceIp,
     });
   }
