@@ -1,4 +1,5 @@
 import vue from '@vitejs/plugin-vue';
+import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
 // `npm run dev` proxies /api (REST and, later, the signaling WebSocket) to a registrar
@@ -9,6 +10,20 @@ const registrar = process.env['CONSOLE_DEV_REGISTRAR'] ?? 'http://127.0.0.1:8790
 export default defineConfig({
   plugins: [vue()],
   resolve: { conditions: ['@peerfetch/source'] },
-  build: { outDir: 'dist', sourcemap: true },
+  build: {
+    outDir: 'dist',
+    sourcemap: true,
+    rollupOptions: {
+      // the media relay's service worker is its own entry, at a fixed root URL (its scope)
+      input: {
+        main: resolve(import.meta.dirname, 'index.html'),
+        'peer-sw': resolve(import.meta.dirname, 'src/sw/peer-sw.ts'),
+      },
+      output: {
+        entryFileNames: (chunk) =>
+          chunk.name === 'peer-sw' ? 'peer-sw.js' : 'assets/[name]-[hash].js',
+      },
+    },
+  },
   server: { proxy: { '/api': { target: registrar, ws: true } } },
 });

@@ -129,15 +129,13 @@ describe('console app', () => {
     expect(registrarless.root.textContent).toContain('Enroll your first device');
   });
 
-  it('shows a device with a disabled Connect and its fingerprint in groups', async () => {
+  it('shows a device with Connect and its fingerprint in groups', async () => {
     const h = await start(`/devices/${DEMO_IDS.gate}`, true);
     expect(h.root.querySelector('h1')?.textContent).toBe('gate-camera');
     const connect = button(h.root, 'Connect');
-    expect(connect.disabled).toBe(true);
+    expect(connect.disabled).toBe(false);
     const note = document.getElementById(connect.getAttribute('aria-describedby') ?? '');
-    expect(note?.textContent?.trim()).toBe(
-      'Direct sessions arrive with the device-session feature.',
-    );
+    expect(note?.textContent).toContain('end-to-end encrypted');
     const fp = h.root.querySelector('pre.fingerprint')?.textContent ?? '';
     expect(fp.split('\n')).toHaveLength(4);
     expect(fp.split('\n')[0]).toMatch(/^[A-Z2-7]{4}( [A-Z2-7]{4}){3}$/);
@@ -147,6 +145,20 @@ describe('console app', () => {
     expect(health?.textContent).toContain('3 d 2 h');
     expect(health?.textContent).toContain('412 MB of 1.0 GB');
     expect(health?.textContent).toContain('51.5 °C');
+  });
+
+  it('Connect opens the session view, which reports a refused grant as a typed failure', async () => {
+    const h = await start(`/devices/${DEMO_IDS.gate}`, true);
+    button(h.root, 'Connect').click();
+    await vi.waitFor(async () => {
+      await settle();
+      expect(h.router.currentRoute.value.name).toBe('device-session');
+      expect(h.root.querySelector('[data-testid="session-state"]')?.textContent).toBe('Failed');
+    });
+    // the fake registrar has no /api/sessions: the grant request is what failed
+    expect(h.platform.requests.some((r) => r.url.endsWith('/api/sessions'))).toBe(true);
+    expect(h.root.querySelector('[role="alert"]')).not.toBeNull();
+    expect(button(h.root, 'Reconnect').disabled).toBe(false);
   });
 
   it('creates a claim code and shows the commands once', async () => {

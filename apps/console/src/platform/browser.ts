@@ -1,3 +1,4 @@
+import { registerPeerMedia } from './peer-media.js';
 import type { KeyValueStorage, MediaQuery, Platform, SocketLike } from './types.js';
 
 export interface BrowserPlatformOptions {
@@ -75,6 +76,7 @@ export function createBrowserPlatform(options: BrowserPlatformOptions = {}): Pla
     },
     media: browserMedia,
     createPeerConnection: (config) => new window.RTCPeerConnection(config),
+    registerPeerMedia,
     now: () => Date.now(),
   };
 }

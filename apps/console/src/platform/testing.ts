@@ -79,6 +79,7 @@ export function createTestPlatform(
     createPeerConnection() {
       throw new Error('createTestPlatform: no RTCPeerConnection in unit tests');
     },
+    registerPeerMedia: () => Promise.resolve(false),
     now: () => platform.clock,
   };
   return platform;

@@ -43,6 +43,18 @@ export interface MediaQuery {
   subscribe(listener: (matches: boolean) => void): () => void;
 }
 
+/** A media request relayed by the service worker (`/peer/<sessionId><path>`). */
+export interface PeerMediaRequest {
+  sessionId: string;
+  /** Path and query on the device. */
+  path: string;
+  method: 'GET' | 'HEAD';
+  /** Only range, if-range and accept. */
+  headers: [string, string][];
+}
+/** Answers a relayed media request, or null when no open session has that id. */
+export type PeerMediaHandler = (request: PeerMediaRequest) => Promise<Response | null>;
+
 export interface Platform {
   readonly storage: KeyValueStorage;
   readonly http: RegistrarHttp;
@@ -55,6 +67,11 @@ export interface Platform {
   media(query: string): MediaQuery;
   /** Direct device sessions. */
   createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
+  /**
+   * Serves `/peer/<sessionId>/<path>` URLs to media elements (a service worker relaying to
+   * `handler`). Resolves false when the host cannot (no service workers).
+   */
+  registerPeerMedia(handler: PeerMediaHandler): Promise<boolean>;
   /** Milliseconds since the epoch. */
   now(): number;
 }

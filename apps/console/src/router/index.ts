@@ -31,6 +31,13 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Device' },
   },
   {
+    path: '/devices/:id/session',
+    name: 'device-session',
+    component: () => import('../views/DeviceSessionView.vue'),
+    props: true,
+    meta: { title: 'Device session' },
+  },
+  {
     path: '/enroll',
     name: 'enroll',
     component: () => import('../views/EnrollView.vue'),
