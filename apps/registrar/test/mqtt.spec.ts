@@ -85,6 +85,9 @@ describe('MQTT credentials', () => {
     expect(c.url).not.toMatch(/:1883$/);
     const client = await connect(c);
     expect(client.connected).toBe(true);
+    // The edge agent's client id convention is accepted too.
+    const agentStyle = await connect(c, { clientId: `pf-agent-${c.deviceId}` });
+    expect(agentStyle.connected).toBe(true);
   });
 
   it('refuses a wrong password, another device’s client id, and unknown users', async () => {
@@ -92,6 +95,12 @@ describe('MQTT credentials', () => {
     const b = await enroll();
     await expect(connect(a, { password: 'wrong' })).rejects.toThrow(/Bad username or password/i);
     await expect(connect(a, { clientId: b.deviceId })).rejects.toThrow(/Bad username or password/i);
+    await expect(connect(a, { clientId: `pf-agent-${b.deviceId}` })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    await expect(connect(a, { clientId: 'anything-else' })).rejects.toThrow(
+      /Bad username or password/i,
+    );
     await expect(connect(a, { username: b.deviceId, clientId: b.deviceId })).rejects.toThrow(
       /Bad username or password/i,
     );
@@ -103,7 +112,7 @@ describe('MQTT credentials', () => {
 
   it('a revoked device is disconnected and cannot reconnect', async () => {
     const c = await enroll();
-    const client = await connect(c);
+    const client = await connect(c, { clientId: `pf-agent-${c.deviceId}` });
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     expect((await api.post(`/api/devices/${c.deviceId}/revoke`, {})).status).toBe(200);
     await closed;

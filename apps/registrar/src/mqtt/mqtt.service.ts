@@ -53,6 +53,11 @@ const heartbeatSchema = z.object({
   sessions: z.number().int().nonnegative().optional(),
 });
 
+/** The MQTT client ids a device may use. */
+export function deviceClientIds(deviceId: string): string[] {
+  return [deviceId, `pf-agent-${deviceId}`];
+}
+
 function authError(message: string): AuthenticateError {
   // aedes: returnCode 4 = bad user name or password (MQTT 3.1.1 CONNACK).
   return Object.assign<Error, { returnCode: 4 }>(new Error(message), { returnCode: 4 });
@@ -136,7 +141,7 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
   disconnectDevice(deviceId: string): void {
     const clients = (this.broker as unknown as { clients?: Record<string, Client> } | undefined)
       ?.clients;
-    clients?.[deviceId]?.close();
+    for (const id of deviceClientIds(deviceId)) clients?.[id]?.close();
   }
 
   private async startEmbeddedBroker(): Promise<void> {
@@ -194,9 +199,10 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       this.identities.set(client, { kind: 'registrar' });
       return true;
     }
-    // Devices: username = device id, and the client id must be the same, so that no device
-    // can take over (and kick off) another device's session.
-    if (!UUID.test(username) || client.id !== username) return false;
+    // Devices: username = device id, and the client id must be bound to it (D or
+    // pf-agent-D, the edge agent's choice), so that no device can take over (and kick off)
+    // another device's session.
+    if (!UUID.test(username) || !deviceClientIds(username).includes(client.id)) return false;
     const credential = await this.devices.mqttCredential(username);
     if (!credential || !equalSecrets(sha256Hex(secret), credential.passwordHash)) return false;
     this.identities.set(client, { kind: 'device', deviceId: username });

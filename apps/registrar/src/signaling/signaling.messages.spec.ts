@@ -18,6 +18,8 @@ describe('signaling messages', () => {
       { type: 'offer', deviceId: 'x', grant: 'g', sdp: 'v=0' },
       { type: 'offer', deviceId: S, grant: 'g', sdp: 'x'.repeat(40_000) },
       { type: 'connected', sessionId: S, path: 'wormhole' },
+      { type: 'candidate', sessionId: S, candidate: 'c' },
+      { type: 'candidate', sessionId: S, candidate: 'c', mid: null },
       null,
       'offer',
     ]) {

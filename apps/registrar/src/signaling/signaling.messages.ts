@@ -7,7 +7,8 @@ const sdp = z
   .min(1)
   .max(32 * 1024);
 const candidate = z.string().max(2048);
-const mid = z.string().max(64).nullable().optional();
+/** Media id of the candidate (required by the agent's contract). */
+const mid = z.string().max(64);
 
 export const consoleMessageSchema = z.discriminatedUnion('type', [
   z.object({
