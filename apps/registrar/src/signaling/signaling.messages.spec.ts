@@ -19,12 +19,21 @@ describe('signaling messages', () => {
       { type: 'offer', deviceId: S, grant: 'g', sdp: 'x'.repeat(40_000) },
       { type: 'connected', sessionId: S, path: 'wormhole' },
       { type: 'candidate', sessionId: S, candidate: 'c' },
-      { type: 'candidate', sessionId: S, candidate: 'c', mid: null },
       null,
       'offer',
     ]) {
       expect(consoleMessageSchema.safeParse(bad).success).toBe(false);
     }
+  });
+
+  it('forwards a null mid as "0" (browsers may report sdpMid null)', () => {
+    const m = consoleMessageSchema.parse({
+      type: 'candidate',
+      sessionId: S,
+      candidate: 'c',
+      mid: null,
+    });
+    expect(m).toEqual({ type: 'candidate', sessionId: S, candidate: 'c', mid: '0' });
   });
 
   it('token bucket allows a burst, then the refill rate', () => {

@@ -7,8 +7,16 @@ const sdp = z
   .min(1)
   .max(32 * 1024);
 const candidate = z.string().max(2048);
-/** Media id of the candidate (required by the agent's contract). */
-const mid = z.string().max(64);
+/**
+ * Media id of the candidate. The agent's contract requires a string; browsers may report
+ * `sdpMid: null`, which (peerfetch sessions having one m-section, the data channel's
+ * `a=mid:0`) is forwarded as "0".
+ */
+const mid = z
+  .string()
+  .max(64)
+  .nullable()
+  .transform((m) => m ?? '0');
 
 export const consoleMessageSchema = z.discriminatedUnion('type', [
   z.object({
