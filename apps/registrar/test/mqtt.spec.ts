@@ -225,6 +225,43 @@ describe('presence', () => {
     });
   });
 
+  it('records the agent request log in the audit, dropping malformed batches', async () => {
+    const c = await enroll();
+    const client = await connect(c);
+    const topic = `pf/v1/dev/${c.deviceId}/audit`;
+    await client.publishAsync(topic, JSON.stringify({ events: [{ ts: 1, user: 'x' }] }), {
+      qos: 1,
+    });
+    const event = {
+      ts: 2,
+      sessionId: 's1',
+      user: 'u1',
+      method: 'GET',
+      path: '/clips/a.mp4',
+      status: 206,
+      bytes: 1024,
+    };
+    await client.publishAsync(topic, JSON.stringify({ events: [event] }), { qos: 1 });
+    const items = async () =>
+      (await api.get(`/api/audit?action=device.request&targetId=${c.deviceId}`)).body.items;
+    await until(async () => (await items()).length > 0);
+    const [recorded] = await items();
+    expect(recorded).toMatchObject({
+      actorType: 'user',
+      actorId: 'u1',
+      targetId: c.deviceId,
+      details: {
+        sessionId: 's1',
+        method: 'GET',
+        path: '/clips/a.mp4',
+        status: 206,
+        bytes: 1024,
+        deviceTs: 2,
+      },
+    });
+    expect(await items()).toHaveLength(1);
+  });
+
   it('a revoked device stays revoked whatever it publishes', async () => {
     const c = await enroll();
     const client = await connect(c);

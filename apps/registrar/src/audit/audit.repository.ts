@@ -23,6 +23,21 @@ export class AuditRepository {
     });
   }
 
+  async insertMany(entries: AuditEntry[]): Promise<void> {
+    await this.db.auditEvent.createMany({
+      data: entries.map((entry) => ({
+        orgId: entry.orgId,
+        actorType: entry.actorType,
+        actorId: entry.actorId,
+        action: entry.action,
+        targetType: entry.targetType ?? null,
+        targetId: entry.targetId ?? null,
+        details: (entry.details ?? {}) as Prisma.InputJsonObject,
+        sourceIp: entry.sourceIp,
+      })),
+    });
+  }
+
   async query(q: AuditQuery): Promise<AuditEventView[]> {
     const rows = await this.db.auditEvent.findMany({
       where: {

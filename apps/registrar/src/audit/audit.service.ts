@@ -11,6 +11,10 @@ export class AuditService {
     return this.repo.insert(entry);
   }
 
+  recordMany(entries: AuditEntry[]): Promise<void> {
+    return entries.length === 0 ? Promise.resolve() : this.repo.insertMany(entries);
+  }
+
   async query(q: AuditQuery): Promise<{ items: AuditEventView[]; nextCursor: string | null }> {
     const items = await this.repo.query(q);
     const last = items.at(-1);

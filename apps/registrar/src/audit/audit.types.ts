@@ -19,6 +19,7 @@ export type AuditAction =
   | 'device.tag'
   | 'device.revoke_key'
   | 'device.delete'
+  | 'device.request'
   | 'claim_code.create'
   | 'claim_code.revoke'
   | 'grant.create'

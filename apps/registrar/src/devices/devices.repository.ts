@@ -119,6 +119,15 @@ export class DevicesRepository {
     return { passwordHash: d.mqttPasswordHash };
   }
 
+  /** The organization of a device that is not revoked. */
+  async orgOfActive(id: string): Promise<string | null> {
+    const d = await this.db.device.findUnique({
+      where: { id },
+      select: { orgId: true, status: true },
+    });
+    return d && d.status !== 'revoked' ? d.orgId : null;
+  }
+
   /** Records presence; a revoked device stays revoked. Returns the org, or null if ignored. */
   async updatePresence(
     id: string,

@@ -53,6 +53,22 @@ const heartbeatSchema = z.object({
   sessions: z.number().int().nonnegative().optional(),
 });
 
+const agentAuditSchema = z.object({
+  events: z
+    .array(
+      z.object({
+        ts: z.number(),
+        sessionId: z.string().min(1).max(128),
+        user: z.string().min(1).max(128),
+        method: z.string().min(1).max(16),
+        path: z.string().max(1024),
+        status: z.number().int().min(0).max(999),
+        bytes: z.number().int().nonnegative(),
+      }),
+    )
+    .max(200),
+});
+
 /** The MQTT client ids a device may use. */
 export function deviceClientIds(deviceId: string): string[] {
   return [deviceId, `pf-agent-${deviceId}`];
@@ -227,7 +243,12 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     });
     client.on('error', (error) => this.logger.warn({ err: error }, 'MQTT client error'));
     await client.subscribeAsync(
-      [`${TOPIC_PREFIX}+/status`, `${TOPIC_PREFIX}+/heartbeat`, `${TOPIC_PREFIX}+/signal/out`],
+      [
+        `${TOPIC_PREFIX}+/status`,
+        `${TOPIC_PREFIX}+/heartbeat`,
+        `${TOPIC_PREFIX}+/signal/out`,
+        `${TOPIC_PREFIX}+/audit`,
+      ],
       { qos: 1 },
     );
     this.client = client;
@@ -263,6 +284,32 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       await this.devices.updateHeartbeat(t.deviceId, { metrics, at, agentVersion });
     } else if (t.kind === 'signal/out') {
       for (const h of this.signalHandlers) h(t.deviceId, json);
+    } else if (t.kind === 'audit') {
+      const a = agentAuditSchema.safeParse(json);
+      if (!a.success) return;
+      const orgId = await this.devices.orgOfActive(t.deviceId);
+      if (!orgId) return;
+      // The agent's record of the requests it served (it enforces the grants): method, path,
+      // status and size, never bodies.
+      await this.audit.recordMany(
+        a.data.events.map((e) => ({
+          orgId,
+          actorType: 'user' as const,
+          actorId: e.user,
+          action: 'device.request' as const,
+          targetType: 'device',
+          targetId: t.deviceId,
+          details: {
+            sessionId: e.sessionId,
+            method: e.method,
+            path: e.path,
+            status: e.status,
+            bytes: e.bytes,
+            deviceTs: e.ts,
+          },
+          sourceIp: null,
+        })),
+      );
     }
   }
 }
