@@ -37,6 +37,13 @@ export default [
     },
   },
   {
+    // The end-to-end tests run the REAL edge agent's answerer, router and clips handler in
+    // the test process (no app code ships in the console bundle): an app → app import that
+    // the workspace boundaries forbid everywhere else.
+    files: ['test/e2e/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
     // The root config's JS block replaces disableTypeChecked's languageOptions with its
     // globals, so plain JS files would still be parsed type-aware; switch that off here.
     files: ['**/*.{js,mjs,cjs}'],

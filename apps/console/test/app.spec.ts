@@ -154,7 +154,7 @@ describe('console app', () => {
       await settle();
       expect(h.router.currentRoute.value.name).toBe('device-session');
       expect(h.root.querySelector('[data-testid="session-state"]')?.textContent).toBe('Failed');
-    });
+    }, 10_000);
     // the fake registrar has no /api/sessions: the grant request is what failed
     expect(h.platform.requests.some((r) => r.url.endsWith('/api/sessions'))).toBe(true);
     expect(h.root.querySelector('[role="alert"]')).not.toBeNull();

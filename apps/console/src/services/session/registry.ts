@@ -25,7 +25,10 @@ const registered = new WeakMap<Platform, Promise<boolean>>();
 export function ensurePeerMedia(platform: Platform): Promise<boolean> {
   let ready = registered.get(platform);
   if (!ready) {
-    ready = platform.registerPeerMedia(answerPeerMedia).catch(() => false);
+    ready = platform.registerPeerMedia(answerPeerMedia).catch((e: unknown) => {
+      console.warn('media relay unavailable:', e);
+      return false;
+    });
     registered.set(platform, ready);
   }
   return ready;
