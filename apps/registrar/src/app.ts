@@ -17,6 +17,7 @@ import { openSqlDriver } from './database/sql-driver.js';
 import { loadRegistrarKey } from './keys/registrar-key.js';
 import { httpMetrics } from './observability/http-metrics.middleware.js';
 import { MetricsService } from './observability/metrics.service.js';
+import { securityHeaders, staticConsole } from './observability/static-console.js';
 import { type BootstrapResult, UsersService } from './users/users.service.js';
 
 export interface Registrar {
@@ -47,6 +48,8 @@ export async function createRegistrar(config: RegistrarConfig): Promise<Registra
     app.set('trust proxy', config.trustProxy);
     app.disable('x-powered-by');
     app.use(httpMetrics(app.get(MetricsService)));
+    app.use(securityHeaders);
+    if (config.consoleDir) app.use(...staticConsole(config.consoleDir));
     app.use(cookieParser());
     app.setGlobalPrefix('api', { exclude: ['health', 'ready', 'metrics'] });
     const document = SwaggerModule.createDocument(

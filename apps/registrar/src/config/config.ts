@@ -62,6 +62,8 @@ export const configSchema = z
       .string()
       .regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt(s):// or ws(s):// URL')
       .optional(),
+    /** Built console (apps/console/dist) to serve at `/` (single-page app). Unset: API only. */
+    CONSOLE_DIR: z.string().min(1).optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
@@ -98,6 +100,7 @@ export const configSchema = z
         port: c.MQTT_PORT,
         publicUrl: c.MQTT_PUBLIC_URL,
       },
+      consoleDir: c.CONSOLE_DIR,
       logLevel: c.LOG_LEVEL,
     };
   });
