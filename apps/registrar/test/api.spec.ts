@@ -371,7 +371,9 @@ describe('observability', () => {
     expect(metrics).toMatch(
       /registrar_http_requests_total\{method="POST",route="\/api\/auth\/login",status="200"\}/,
     );
-    const doc = await (await fetch(`${registrar.url}/api/docs-json`)).json();
+    const doc = (await (await fetch(`${registrar.url}/api/docs-json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/api/enroll',

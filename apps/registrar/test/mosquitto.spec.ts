@@ -49,7 +49,7 @@ describe('external broker: Mosquitto', () => {
     const enrolled = await newAgent().enroll(api, code.body.code);
     const { deviceId, mqtt: creds } = enrolled.body;
     expect(creds.url).toBe(MOSQUITTO_URL);
-    expect((await (await fetch(`${registrar.url}/ready`)).json()) as unknown).toMatchObject({
+    expect(await (await fetch(`${registrar.url}/ready`)).json()).toMatchObject({
       mqtt: 'connected',
     });
 

@@ -18,7 +18,7 @@ describe('embedded PGlite', () => {
     let token: string;
     try {
       expect(first.bootstrap).toMatchObject({ email: 'admin@example.com' });
-      expect((await fetch(`${first.url}/ready`).then((r) => r.json())) as unknown).toEqual({
+      expect(await fetch(`${first.url}/ready`).then((r) => r.json())).toEqual({
         status: 'ready',
         database: 'pglite',
         mqtt: 'connected',

@@ -174,6 +174,8 @@ export function createSigner(keyPair: Ed25519KeyPair): Signer {
  */
 export async function generateSessionSigner(): Promise<Signer> {
   const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+  // Node's typings return `CryptoKey | CryptoKeyPair` here; Ed25519 always yields a pair.
+  if (!('privateKey' in pair)) throw new Error('WebCrypto returned no Ed25519 key pair');
   const publicKey = new Uint8Array(await crypto.subtle.exportKey('raw', pair.publicKey));
   const privateKey = pair.privateKey;
   return {
