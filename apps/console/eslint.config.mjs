@@ -30,7 +30,8 @@ export default [
   ...root.map((config) => (config.files ? { ...config, files: config.files.map(rebase) } : config)),
   {
     files: ['**/*.ts', '**/*.vue'],
-    ignores: ['src/platform/**', 'scripts/**', '*.config.ts'],
+    // test/e2e: code evaluated in a test page (not the app) and the test's Node side
+    ignores: ['src/platform/**', 'scripts/**', '*.config.ts', 'test/e2e/**'],
     rules: {
       'no-restricted-globals': ['error', ...restrictedGlobals],
       'no-restricted-properties': ['error', ...restrictedProperties],

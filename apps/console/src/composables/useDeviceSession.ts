@@ -1,8 +1,6 @@
 // One device session for a view: wraps DeviceSession in reactive state, measures RTT while
 // verified, registers the session for the media relay, and closes it with the view.
-import { createDeviceKeyPins } from '@peerfetch/crypto';
 import { onScopeDispose, reactive, ref } from 'vue';
-import type { KeyValueStorage } from '../platform/index.js';
 import { useServices } from '../services/container.js';
 import {
   DeviceSession,
@@ -10,20 +8,12 @@ import {
   type SessionFailure,
   type SessionState,
 } from '../services/session/device-session.js';
+import { devicePins } from '../services/session/pins.js';
 import { ensurePeerMedia, trackSession } from '../services/session/registry.js';
 import { RegistrarSignaling, type PathType } from '../services/session/signaling.js';
 import type { GrantRole } from '../services/api-types.js';
 
 export const RTT_INTERVAL_MS = 5_000;
-
-/** crypto's pins speak the Web Storage API; the platform storage is simpler. */
-export function pinStorage(storage: KeyValueStorage) {
-  return {
-    getItem: (key: string) => storage.get(key),
-    setItem: (key: string, value: string) => storage.set(key, value),
-    removeItem: (key: string) => storage.remove(key),
-  };
-}
 
 export interface DeviceSessionView {
   state: SessionState;
@@ -47,7 +37,7 @@ export function useDeviceSession(
     openSignaling: (sessionId) =>
       RegistrarSignaling.open(platform.createWebSocket('/api/signal', ['pf-signal.v1']), sessionId),
     createPeerConnection: (config) => platform.createPeerConnection(config),
-    pins: createDeviceKeyPins(pinStorage(platform.storage)),
+    pins: devicePins(platform.storage),
     ...overrides,
   });
   const view = reactive<DeviceSessionView>({

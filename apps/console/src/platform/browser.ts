@@ -4,6 +4,12 @@ import type { KeyValueStorage, MediaQuery, Platform, SocketLike } from './types.
 export interface BrowserPlatformOptions {
   /** Registrar base URL; defaults to the page's origin (console served by the registrar). */
   registrarUrl?: string;
+  /**
+   * Bearer token for a page on another origin (the standalone client): sent as
+   * `Authorization` on REST calls and as the `bearer.<token>` WebSocket subprotocol, with
+   * cookies omitted. Without it, the console uses its same-origin session cookie.
+   */
+  token?: () => string | null;
 }
 
 /** Storage that degrades to memory when localStorage is unavailable (private mode, quota). */
@@ -63,13 +69,22 @@ export function createBrowserPlatform(options: BrowserPlatformOptions = {}): Pla
     storage: browserStorage(),
     http: {
       baseUrl,
-      request: (path, init) =>
-        window.fetch(`${baseUrl}${path}`, { credentials: 'include', ...init }),
+      request(path, init) {
+        const token = options.token?.();
+        if (!token) return window.fetch(`${baseUrl}${path}`, { credentials: 'include', ...init });
+        const headers = new Headers(init?.headers);
+        headers.set('authorization', `Bearer ${token}`);
+        return window.fetch(`${baseUrl}${path}`, { ...init, credentials: 'omit', headers });
+      },
     },
     createWebSocket(path, protocols): SocketLike {
       const url = new URL(path, `${baseUrl}/`);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      return new window.WebSocket(url, protocols);
+      const token = options.token?.();
+      return new window.WebSocket(url, [
+        ...(protocols ?? []),
+        ...(token ? [`bearer.${token}`] : []),
+      ]);
     },
     clipboard: {
       writeText: (text) => window.navigator.clipboard.writeText(text),

@@ -42,6 +42,9 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+/** A plain HTML page that only loads the standalone bundle (nothing of the console app). */
+const PLAIN_PAGE = '<!doctype html><title>plain</title><script src="/peerfetch.js"></script>';
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
@@ -99,6 +102,7 @@ export async function startHarness(options: {
 
   const distDir = resolve(options.distDir);
   async function serveStatic(path: string): Promise<{ body: Buffer; type: string }> {
+    if (path === '/plain.html') return { body: Buffer.from(PLAIN_PAGE), type: TYPES['.html']! };
     const file = normalize(join(distDir, decodeURIComponent(path)));
     if (file.startsWith(distDir) && extname(file) !== '') {
       try {

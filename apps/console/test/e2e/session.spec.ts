@@ -18,6 +18,7 @@ import { DEVICE_ID, type Harness, startHarness } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = resolve(root, 'artifacts/screenshots');
+const distDir = resolve(root, 'artifacts/e2e-dist');
 const LARGE = 'recording-large.bin';
 const LARGE_SIZE = 6 * 1024 * 1024 + 321;
 const CHROMIUM_ARGS = [
@@ -51,12 +52,19 @@ beforeAll(async () => {
   const env = process.env['NODE_ENV'];
   process.env['NODE_ENV'] = 'production';
   try {
-    await build({ root, logLevel: 'warn', build: { outDir: 'dist', emptyOutDir: true } });
+    // its own output dir: `nx run-many -t test build` may run the real build meanwhile
+    await build({ root, logLevel: 'warn', build: { outDir: distDir, emptyOutDir: true } });
+    await build({
+      root,
+      logLevel: 'warn',
+      configFile: join(root, 'vite.standalone.config.ts'),
+      build: { outDir: distDir, emptyOutDir: false },
+    });
   } finally {
     process.env['NODE_ENV'] = env;
   }
   harness = await startHarness({
-    distDir: join(root, 'dist'),
+    distDir,
     clipsDir,
     registrarKey: generateKeyPair(),
     devicePair,
@@ -90,7 +98,7 @@ async function open(viewport: (typeof VIEWPORTS)[number], userId: string) {
 const state = (page: Page) => page.getByTestId('session-state');
 
 async function shot(page: Page, name: string) {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(shots, `${name}.png`) });
 }
 
 describe.each(VIEWPORTS)('device session at $name', (viewport) => {
@@ -105,6 +113,7 @@ describe.each(VIEWPORTS)('device session at $name', (viewport) => {
       const fp = (await page.getByTestId('device-fingerprint').innerText()).replace(/\s+/g, ' ');
       expect(fp.trim()).toBe(keyFingerprint(devicePair.publicKey).display);
       await expect.poll(() => page.getByTestId('session-rtt').textContent()).toMatch(/ms$/);
+      await shot(page, `session-status-${viewport.name}`);
 
       // API explorer → the demo upstream's JSON through the agent's proxy
       await page.getByRole('button', { name: 'Send' }).click();
@@ -113,6 +122,7 @@ describe.each(VIEWPORTS)('device session at $name', (viewport) => {
         (await page.getByTestId('response-body').textContent()) ?? '',
       );
       expect(body).toMatchObject({ message: 'hello from gate-camera', device: 'gate-camera' });
+      await page.getByTestId('response-body').scrollIntoViewIfNeeded();
       await shot(page, `session-api-${viewport.name}`);
 
       // clips: list with thumbnail, play through the service worker, seek to the middle
@@ -142,6 +152,7 @@ describe.each(VIEWPORTS)('device session at $name', (viewport) => {
       expect(
         harness.audits.some((a) => a.path === '/_agent/clips/front-door.jpg' && a.status === 200),
       ).toBe(true);
+      await video.scrollIntoViewIfNeeded();
       await shot(page, `session-clips-${viewport.name}`);
 
       // download with progress and a SHA-256 computed while streaming
@@ -149,6 +160,8 @@ describe.each(VIEWPORTS)('device session at $name', (viewport) => {
       await expect
         .poll(() => page.getByTestId('download-sha256').textContent(), { timeout: 30_000 })
         .toBe(largeSha);
+      await page.getByTestId('download-sha256').scrollIntoViewIfNeeded();
+      await shot(page, `session-download-${viewport.name}`);
 
       // disconnect and reconnect cleanly
       await page.getByRole('button', { name: 'Disconnect' }).click();
@@ -157,6 +170,40 @@ describe.each(VIEWPORTS)('device session at $name', (viewport) => {
       await expect.poll(() => state(page).textContent(), { timeout: 30_000 }).toBe('Verified');
       expect(await page.getByText('Matches the key pinned').count()).toBe(1);
       expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('changed device key', () => {
+  it('warns loudly, refuses to connect, and connects only after an explicit re-pin', async () => {
+    harness.registrar.signIn(DEMO_IDS.ada);
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+    });
+    const stale = Buffer.from(generateKeyPair().publicKey).toString('base64url');
+    await context.addInitScript(({ key, value }) => window.localStorage.setItem(key, value), {
+      key: `peerfetch.deviceKey.${DEVICE_ID}`,
+      value: stale,
+    });
+    const page = await context.newPage();
+    try {
+      const before = harness.audits.length;
+      await page.goto(`${harness.url}/devices/${DEVICE_ID}/session?connect=1`);
+      await expect.poll(() => state(page).textContent(), { timeout: 30_000 }).toBe('Failed');
+      const warning = page.getByRole('alert').filter({ hasText: 'identity key has changed' });
+      await warning.waitFor();
+      await shot(page, 'session-key-changed-phone');
+      expect(await page.getByRole('button', { name: /^(Connect|Reconnect)$/ }).count()).toBe(0);
+      expect(harness.audits.length).toBe(before); // no request reached the device
+      await page.getByRole('button', { name: 'Trust the new key…' }).click();
+      await page.getByRole('button', { name: 'Yes, forget the old key and connect' }).click();
+      await expect.poll(() => state(page).textContent(), { timeout: 30_000 }).toBe('Verified');
+      expect(await page.getByTestId('device-fingerprint').innerText()).toContain(
+        keyFingerprint(devicePair.publicKey).display.split(' ')[0] ?? '?',
+      );
     } finally {
       await context.close();
     }
@@ -176,6 +223,61 @@ describe('viewer', () => {
       await expect.poll(() => page.getByTestId('response-status').textContent()).toMatch(/^\s*200/);
       await shot(page, 'session-viewer-phone');
       expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('standalone bundle (dist/peerfetch.js)', () => {
+  it('a plain page connects with e-mail/password, fetches the demo API; a viewer POST is refused by the agent', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${harness.url}/plain.html`);
+      const result = await page.evaluate(
+        async ({ registrarUrl, deviceId, upstream }) => {
+          const w = window as unknown as {
+            peerfetch: {
+              PeerFetch: new (config: unknown) => {
+                connect(id: string): Promise<void>;
+                fetch(url: string, init?: RequestInit): Promise<Response>;
+                close(): Promise<void>;
+                state: string;
+                deviceKeyFingerprint: string | null;
+              };
+            };
+          };
+          const pf = new w.peerfetch.PeerFetch({
+            registrarUrl,
+            email: 'bob@example.com',
+            password: 'hunter2hunter2',
+          });
+          await pf.connect(deviceId);
+          const hello = await pf.fetch(`${upstream}/api/hello`);
+          const post = await pf.fetch(`${upstream}/api/echo`, { method: 'POST', body: 'x' });
+          const out = {
+            state: pf.state,
+            fingerprint: pf.deviceKeyFingerprint,
+            hello: { status: hello.status, body: (await hello.json()) as unknown },
+            post: { status: post.status, body: (await post.json()) as unknown },
+          };
+          await pf.close();
+          return { ...out, closed: pf.state };
+        },
+        { registrarUrl: harness.url, deviceId: DEVICE_ID, upstream: harness.upstreamUrl },
+      );
+      expect(result.state).toBe('verified');
+      expect(result.fingerprint).toBe(keyFingerprint(devicePair.publicKey).display);
+      expect(result.hello).toMatchObject({
+        status: 200,
+        body: { message: 'hello from gate-camera' },
+      });
+      expect(result.post).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+      expect(result.closed).toBe('idle');
+      expect(
+        harness.audits.some((a) => a.method === 'POST' && a.status === 403 && a.role === 'viewer'),
+      ).toBe(true);
     } finally {
       await context.close();
     }
