@@ -1,0 +1,207 @@
+// The "console" of the NAT lab: a node-datachannel offerer in the console-LAN namespace.
+// Offers, runs the channel handshake (@peerfetch/crypto consoleHandshake: binds the grant
+// and both DTLS fingerprints, so a relay in the middle only ever sees DTLS), fetches a clip
+// over peer-http, hashes it while streaming, and reports one `result` line:
+// { ok, selected: {local,remote}, setupMs, bytes, sha256, seconds, mibPerS } or { ok:false, error }.
+//
+// Signaling is JSON lines: SignalIn (offer/candidate/hangup) on stdout for the device,
+// SignalOut (answer/candidate/hangup/error) on stdin from it.
+//
+//   node --conditions=@peerfetch/source --import tsx console.ts <config.json>
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import {
+  consoleHandshake,
+  createSigner,
+  importPrivateJwk,
+  parseSdpFingerprint,
+} from '@peerfetch/crypto';
+import {
+  type Transport,
+  createPeerFetch,
+  nodeDataChannelTransport,
+} from '@peerfetch/peer-http/node';
+import nodeDataChannel, { type RtcConfig } from 'node-datachannel';
+import type { SignalOut } from '../../src/mqtt/topics.js';
+import { toNdcIceServers } from '../../src/webrtc/answerer.js';
+
+export interface ConsoleConfig {
+  sessionId: string;
+  deviceId: string;
+  grant: string;
+  sessionKey: unknown; // Ed25519 private JWK
+  /** This console's ICE servers (its own TURN credentials). */
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  /** The device's ICE servers, sent with the offer (as the registrar would). */
+  deviceIceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  iceTransportPolicy?: 'all' | 'relay';
+  path: string;
+  timeoutMs: number;
+}
+
+const configPath = process.argv[2];
+if (!configPath) throw new Error('usage: console.ts <config.json>');
+const config = JSON.parse(readFileSync(configPath, 'utf8')) as ConsoleConfig;
+const send = (m: unknown) => process.stdout.write(`${JSON.stringify(m)}\n`);
+
+let finished = false;
+function finish(result: Record<string, unknown>): void {
+  if (finished) return;
+  finished = true;
+  send({ type: 'result', ...result });
+  setImmediate(() => {
+    try {
+      pc.close();
+    } catch {
+      // closed
+    }
+    setTimeout(() => {
+      nodeDataChannel.cleanup();
+      process.exit(result['ok'] ? 0 : 1);
+    }, 100);
+  });
+}
+
+// libdatachannel's own log (stderr; the test shows it only when a session fails)
+nodeDataChannel.initLogger(process.env['NAT_TEST_LOG'] ? 'Verbose' : 'Info', (level, message) => {
+  try {
+    process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+  } catch {
+    // never throw into node-datachannel
+  }
+});
+
+const started = performance.now();
+const rtc: RtcConfig = {
+  iceServers: toNdcIceServers(config.iceServers),
+  ...(config.iceTransportPolicy ? { iceTransportPolicy: config.iceTransportPolicy } : {}),
+};
+const pc = new nodeDataChannel.PeerConnection(`console-${config.sessionId}`, rtc);
+let remoteSet = false;
+const pending: { candidate: string; mid: string }[] = [];
+const states: string[] = [];
+const localCandidates: string[] = [];
+
+const timer = setTimeout(
+  () =>
+    finish({
+      ok: false,
+      error: `no connection within ${config.timeoutMs} ms`,
+      states,
+      localCandidates,
+    }),
+  config.timeoutMs,
+);
+
+pc.onStateChange((state) => {
+  try {
+    states.push(state);
+    if (state === 'failed') {
+      finish({ ok: false, error: 'ICE failed: no candidate pair works', states, localCandidates });
+    }
+  } catch {
+    // never throw into node-datachannel
+  }
+});
+pc.onLocalDescription((sdp, type) => {
+  try {
+    if (type !== 'offer') return;
+    send({
+      type: 'offer',
+      sessionId: config.sessionId,
+      sdp: sdp.replace(/^a=setup:actpass(\r?)$/gm, 'a=setup:active$1'),
+      grant: config.grant,
+      iceServers: config.deviceIceServers,
+    });
+  } catch {
+    // idem
+  }
+});
+pc.onLocalCandidate((candidate, mid) => {
+  try {
+    localCandidates.push(candidate);
+    send({ type: 'candidate', sessionId: config.sessionId, candidate, mid });
+  } catch {
+    // idem
+  }
+});
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  try {
+    const m = JSON.parse(line) as SignalOut;
+    if (m.type === 'answer') {
+      pc.setRemoteDescription(m.sdp, 'answer');
+      remoteSet = true;
+      for (const c of pending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
+    } else if (m.type === 'candidate') {
+      if (remoteSet) pc.addRemoteCandidate(m.candidate, m.mid);
+      else pending.push({ candidate: m.candidate, mid: m.mid });
+    } else if (m.type === 'hangup' || m.type === 'error') {
+      finish({ ok: false, error: `device: ${m.type} ${m.reason}`, states, localCandidates });
+    }
+  } catch (err) {
+    finish({ ok: false, error: `signaling: ${String(err)}`, states, localCandidates });
+  }
+});
+
+const dc = pc.createDataChannel('peer-http');
+const opened = new Promise<Transport>((resolve) =>
+  dc.onOpen(() => {
+    try {
+      resolve(nodeDataChannelTransport(dc));
+    } catch {
+      // idem
+    }
+  }),
+);
+
+async function run(): Promise<void> {
+  const transport = await opened;
+  await consoleHandshake(transport, {
+    deviceId: config.deviceId,
+    grant: config.grant,
+    sessionKey: createSigner(importPrivateJwk(config.sessionKey)),
+    localFingerprint: parseSdpFingerprint(pc.localDescription()?.sdp ?? ''),
+    remoteFingerprint: parseSdpFingerprint(pc.remoteDescription()?.sdp ?? ''),
+  });
+  const setupMs = performance.now() - started;
+  clearTimeout(timer);
+  const pair = pc.getSelectedCandidatePair();
+  const client = createPeerFetch(transport);
+  const t0 = performance.now();
+  const res = await client.fetch(config.path);
+  if (res.status !== 200 || !res.body) throw new Error(`GET ${config.path}: ${res.status}`);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    hash.update(chunk);
+    bytes += chunk.byteLength;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  finish({
+    ok: true,
+    selected: pair && {
+      local: {
+        type: pair.local.type,
+        address: pair.local.address,
+        transport: pair.local.transportType,
+      },
+      remote: {
+        type: pair.remote.type,
+        address: pair.remote.address,
+        transport: pair.remote.transportType,
+      },
+    },
+    setupMs: Math.round(setupMs),
+    bytes,
+    sha256: hash.digest('hex'),
+    seconds,
+    mibPerS: bytes / 1024 / 1024 / seconds,
+    localCandidates,
+  });
+  void client.close().catch(() => undefined);
+}
+run().catch((err: unknown) =>
+  finish({ ok: false, error: `session: ${String(err)}`, states, localCandidates }),
+);
