@@ -51,8 +51,52 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** One clip request as the agent's clips handler saw it; `delivered` grows as it streams. */
+export interface ClipRequest {
+  path: string;
+  range: string | null;
+  status: number;
+  delivered: number;
+}
+
+/**
+ * Paces a body to `bytesPerSecond` (64 KiB slices), so a test can observe a player that
+ * starts before the whole file has arrived, and seeks with a new Range request.
+ */
+function paced(
+  body: ReadableStream<Uint8Array>,
+  bytesPerSecond: number,
+  onChunk: (n: number) => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const SLICE = 64 * 1024;
+  let pending: Uint8Array | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!pending || pending.byteLength === 0) {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            return;
+          }
+          pending = value;
+        }
+        const slice = pending.subarray(0, SLICE);
+        pending = pending.subarray(slice.byteLength);
+        await new Promise((r) => setTimeout(r, (slice.byteLength / bytesPerSecond) * 1000));
+        onChunk(slice.byteLength);
+        controller.enqueue(slice);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 export interface Harness {
   url: string;
+  clipRequests: ClipRequest[];
   registrar: FakeRegistrar;
   audits: AuditEventInput[];
   upstreamUrl: string;
@@ -64,6 +108,8 @@ export async function startHarness(options: {
   clipsDir: string;
   registrarKey: Ed25519KeyPair;
   devicePair: Ed25519KeyPair;
+  /** Clips whose bodies are paced (bytes per second). */
+  paced?: Record<string, number>;
 }): Promise<Harness> {
   const { registrarKey, devicePair } = options;
   const registrar = FakeRegistrar.demo();
@@ -81,10 +127,29 @@ export async function startHarness(options: {
     enrolledAt: 0,
   };
   const sockets = new Map<string, WebSocket>();
+  const clipRequests: ClipRequest[] = [];
+  const clipsHandler = createClipsHandler({ clipsDir: options.clipsDir });
+  async function clips(request: Request): Promise<Response> {
+    const response = await clipsHandler(request);
+    const path = new URL(request.url).pathname;
+    const entry: ClipRequest = {
+      path,
+      range: request.headers.get('range'),
+      status: response.status,
+      delivered: 0,
+    };
+    clipRequests.push(entry);
+    const rate = options.paced?.[decodeURIComponent(path.split('/').pop() ?? '')];
+    if (!response.body || rate === undefined) return response;
+    return new Response(
+      paced(response.body, rate, (n) => (entry.delivered += n)),
+      response,
+    );
+  }
   const answerer = new WebRtcAnswerer({
     identity,
     handlerFor: createAgentRouter({
-      clips: createClipsHandler({ clipsDir: options.clipsDir }),
+      clips,
       proxy: createUpstreamProxy({ origins: [upstream.url] }),
       info: () => ({ deviceId: DEVICE_ID, name: 'gate-camera' }),
       audit: (e) => audits.push(e),
@@ -237,6 +302,7 @@ export async function startHarness(options: {
     url: `http://127.0.0.1:${port}`,
     registrar,
     audits,
+    clipRequests,
     upstreamUrl: upstream.url,
     async close() {
       await answerer.closeAll('test end');

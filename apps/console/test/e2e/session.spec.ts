@@ -3,7 +3,8 @@
 // plays a clip through the media service worker (then seeks to the middle), downloads a
 // larger file with a matching SHA-256, reconnects; a viewer cannot POST. At 1280×800 and
 // 390×844; screenshots go to artifacts/screenshots/ (gitignored).
-import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateKeyPair, keyFingerprint } from '@peerfetch/crypto';
@@ -20,6 +21,8 @@ const root = resolve(import.meta.dirname, '../..');
 const shots = resolve(root, 'artifacts/screenshots');
 const distDir = resolve(root, 'artifacts/e2e-dist');
 const LARGE = 'recording-large.bin';
+const LONG = 'long-drive.mp4';
+let longSize = 0;
 const LARGE_SIZE = 6 * 1024 * 1024 + 321;
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -48,6 +51,13 @@ beforeAll(async () => {
   await copyFile(SAMPLE_CLIP, join(clipsDir, 'front-door.mp4'));
   await copyFile(SAMPLE_THUMB, join(clipsDir, 'front-door.jpg'));
   largeSha = await writeSyntheticFile(join(clipsDir, LARGE), LARGE_SIZE, 7);
+  // a 20 s, ~8 MB H.264 clip (ffmpeg, Debian package; the test fails if it is missing)
+  execFileSync('ffmpeg', [
+    ...['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25'],
+    ...['-t', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '8', '-g', '25'],
+    ...['-pix_fmt', 'yuv420p', '-movflags', '+faststart', join(clipsDir, LONG)],
+  ]);
+  longSize = (await stat(join(clipsDir, LONG))).size;
   // vitest sets NODE_ENV=test, which would make Vite build a development bundle
   const env = process.env['NODE_ENV'];
   process.env['NODE_ENV'] = 'production';
@@ -68,6 +78,8 @@ beforeAll(async () => {
     clipsDir,
     registrarKey: generateKeyPair(),
     devicePair,
+    // ≈ 2.5× the clip's bitrate: the whole file takes seconds to arrive
+    paced: { [LONG]: 1_000_000 },
   });
   await mkdir(shots, { recursive: true });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
@@ -154,6 +166,40 @@ describe.each(VIEWPORTS)('device session at $name', (viewport) => {
       ).toBe(true);
       await video.scrollIntoViewIfNeeded();
       await shot(page, `session-clips-${viewport.name}`);
+
+      // a longer clip, paced: playback starts before the file has arrived, and seeking to
+      // the middle issues a new Range request answered with 206 from there
+      const longPath = `/_agent/clips/${LONG}`;
+      const requests = () => harness.clipRequests.filter((r) => r.path === longPath);
+      const before = requests().length;
+      await page.getByRole('button', { name: `Play ${LONG}` }).click();
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentSrc), { timeout: 10_000 })
+        .toContain(LONG);
+      await video.evaluate((v: HTMLVideoElement) => {
+        v.muted = true;
+        void v.play();
+      });
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
+        .toBeGreaterThan(0.5);
+      const deliveredAtStart = requests()
+        .slice(before)
+        .reduce((n, r) => n + r.delivered, 0);
+      expect(deliveredAtStart).toBeGreaterThan(0);
+      expect(deliveredAtStart).toBeLessThan(longSize);
+      const longMiddle = (await video.evaluate((v: HTMLVideoElement) => v.duration)) / 2;
+      await video.evaluate((v: HTMLVideoElement, t: number) => {
+        v.currentTime = t;
+        void v.play();
+      }, longMiddle);
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
+        .toBeGreaterThan(longMiddle + 0.5);
+      const seeks = requests()
+        .slice(before)
+        .filter((r) => r.status === 206 && !/^bytes=0-/.test(r.range ?? ''));
+      expect(seeks.length).toBeGreaterThan(0);
 
       // download with progress and a SHA-256 computed while streaming
       await page.getByRole('button', { name: `Download ${LARGE}` }).click();
