@@ -25,5 +25,9 @@ export default defineConfig({
       },
     },
   },
-  server: { proxy: { '/api': { target: registrar, ws: true } } },
+  server: {
+    proxy: { '/api': { target: registrar, ws: true } },
+    // the media relay's worker is served from /src/sw/ in dev but controls scope `/`
+    headers: { 'Service-Worker-Allowed': '/' },
+  },
 });
