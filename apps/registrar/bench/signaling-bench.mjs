@@ -1,14 +1,25 @@
 #!/usr/bin/env node
-// `npm run bench -w @peerfetch/registrar`: N simulated agents enroll and connect over MQTT,
-// then consoles request sessions and signal (POST /api/sessions + offer over the WebSocket
-// + the agent's answer back) for a fixed time. Prints a table and writes
+// `npm run bench -w @peerfetch/registrar`: the registrar under N simulated agents.
+//
+// For each N in BENCH_AGENTS: a fresh registrar runs as its own process (`dist/main.js`, so
+// its RSS is its own), N agents enroll over HTTP (claim code, challenge, proof) and connect
+// over MQTT with their own credentials and retained presence, simulated by a few worker
+// processes of many mqtt.js clients each (bench/agent-worker.mjs); then BENCH_CONCURRENCY
+// consoles signal in a loop for BENCH_SECONDS: POST /api/sessions, offer over the
+// WebSocket, the agent's answer back over MQTT, hangup. Prints a table and writes
 // artifacts/bench/registrar.json. Loopback only; stops by itself.
 //
-// BENCH_AGENTS (200), BENCH_SECONDS (10), BENCH_CONCURRENCY (16), BENCH_DATABASE_URL
-// (default: embedded PGlite in a temporary directory). Target from the issue: 10,000 agents,
-// ≥ 500 signalings/s (a PostgreSQL server and more cores than this CI machine's two).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+// BENCH_AGENTS (1000,10000)  BENCH_SECONDS (15)  BENCH_CONCURRENCY (32)
+// BENCH_AGENTS_PER_WORKER (5000)
+// Database: BENCH_POSTGRES_URL (a server URL: a fresh database per run, dropped after),
+// or BENCH_DATABASE_URL (used as is), or by default the embedded PGlite.
+// BENCH_CPU_PROF=1: the registrar runs with --cpu-prof (profiles in artifacts/bench/profiles).
+// File descriptors: the registrar holds one socket per agent, each worker one per agent
+// it simulates: `ulimit -n` must exceed N + a few hundred (checked below).
+import { execSync, fork, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -17,197 +28,353 @@ import {
   exportPublicJwk,
   generateKeyPair,
 } from '@peerfetch/crypto';
-import mqtt from 'mqtt';
+import pg from 'pg';
 import { WebSocket } from 'ws';
-import { createRegistrar } from '../dist/app.js';
-import { loadConfig } from '../dist/config/config.js';
 
-const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const RUNS = String(process.env.BENCH_AGENTS ?? '1000,10000')
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => Number.isInteger(n) && n > 0);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const PER_WORKER = Number(process.env.BENCH_AGENTS_PER_WORKER ?? 5000);
+const ENROLL_CONCURRENCY = 32;
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL;
+const DATABASE_URL = process.env.BENCH_DATABASE_URL;
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const PASSWORD = 'benchmark password 1';
+const appDir = join(import.meta.dirname, '..');
+const outDir = join(appDir, '../../artifacts/bench');
 const http = globalThis.fetch;
 
-const dataDir = mkdtempSync(join(tmpdir(), 'pf-bench-'));
-const password = 'benchmark password 1';
-const registrar = await createRegistrar(
-  loadConfig({
-    PORT: '0',
-    MQTT_PORT: '0',
-    LOG_LEVEL: 'silent',
-    DATA_DIR: dataDir,
-    DATABASE_URL: process.env.BENCH_DATABASE_URL,
-    BOOTSTRAP_ADMIN_PASSWORD: password,
-    ENROLL_RATE_LIMIT: '100000',
-  }),
-);
-const base = registrar.url;
+function fdLimit() {
+  try {
+    return Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
+  } catch {
+    return NaN;
+  }
+}
 
-async function call(method, path, body, token) {
-  const res = await http(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = await res.json().catch(() => undefined);
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+/** Resident set size of a process (kB → MiB), now and at its peak. */
+function rssOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-const agents = [];
-const consoles = [];
-try {
-  const { token } = await call('POST', '/api/auth/login', { email: 'admin@example.com', password });
 
-  // 1. Enrollment of N agents.
-  let t0 = performance.now();
-  const enrolled = [];
-  for (let i = 0; i < AGENTS; i += CONCURRENCY) {
-    const batch = Array.from({ length: Math.min(CONCURRENCY, AGENTS - i) }, async () => {
-      const { code } = await call('POST', '/api/claim-codes', {}, token);
-      const { nonce } = await call('POST', '/api/enroll/challenge');
-      const signer = createSigner(generateKeyPair());
-      const proof = await createEnrollmentProof({ code, nonce, signer });
-      return call('POST', '/api/enroll', { code, nonce, ...proof, agentVersion: 'bench' });
-    });
-    enrolled.push(...(await Promise.all(batch)));
-  }
-  const enrollSeconds = (performance.now() - t0) / 1000;
-
-  // 2. Agents connect over MQTT and answer every offer.
-  t0 = performance.now();
-  for (let i = 0; i < enrolled.length; i += 50) {
-    const batch = enrolled.slice(i, i + 50).map(async (e) => {
-      const client = await mqtt.connectAsync(e.mqtt.url, {
-        clientId: e.mqtt.username,
-        username: e.mqtt.username,
-        password: e.mqtt.password,
-        reconnectPeriod: 0,
-      });
-      const out = `pf/v1/dev/${e.deviceId}/signal/out`;
-      client.on('message', (_topic, payload) => {
-        const m = JSON.parse(payload.toString());
-        if (m.type === 'offer') {
-          client.publish(
-            out,
-            JSON.stringify({ type: 'answer', sessionId: m.sessionId, sdp: 'v=0 answer' }),
-            { qos: 1 },
-          );
-        }
-      });
-      await client.subscribeAsync(`pf/v1/dev/${e.deviceId}/signal/in`, { qos: 1 });
-      await client.publishAsync(
-        `pf/v1/dev/${e.deviceId}/status`,
-        JSON.stringify({ state: 'online', ts: Date.now() }),
-        {
-          qos: 1,
-          retain: true,
-        },
-      );
-      agents.push(client);
-    });
-    await Promise.all(batch);
-  }
-  const connectSeconds = (performance.now() - t0) / 1000;
-
-  // 3. Signaling: CONCURRENCY consoles, each in a loop: session grant + offer → answer.
-  const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
-  const latencies = [];
-  let failures = 0;
-  const deadline = performance.now() + SECONDS * 1000;
-  const workers = Array.from({ length: CONCURRENCY }, async () => {
-    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/signal`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    consoles.push(ws);
-    const pending = new Map();
-    ws.on('message', (data) => {
-      const m = JSON.parse(data.toString());
-      if (m.type === 'answer') pending.get(m.sessionId)?.();
-      if (m.type === 'error') failures++;
-    });
-    await new Promise((resolve, reject) => {
-      ws.once('open', resolve);
-      ws.once('error', reject);
-    });
-    while (performance.now() < deadline) {
-      const e = enrolled[Math.floor(Math.random() * enrolled.length)];
-      const start = performance.now();
-      const ticket = await call(
-        'POST',
-        '/api/sessions',
-        { deviceId: e.deviceId, sessionKey },
-        token,
-      );
-      const answered = new Promise((resolve) => pending.set(ticket.sessionId, resolve));
-      ws.send(
-        JSON.stringify({
-          type: 'offer',
-          deviceId: e.deviceId,
-          grant: ticket.grant,
-          sdp: 'v=0 offer',
-        }),
-      );
-      await answered;
-      pending.delete(ticket.sessionId);
-      ws.send(JSON.stringify({ type: 'hangup', sessionId: ticket.sessionId }));
-      latencies.push(performance.now() - start);
-    }
-  });
-  t0 = performance.now();
-  await Promise.all(workers);
-  const signalSeconds = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-
-  const metrics = await (await http(`${base}/metrics`)).text();
-  const counter = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics)?.[1] ?? 0);
-  const result = {
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-    database: process.env.BENCH_DATABASE_URL ? 'postgresql' : 'pglite',
-    agents: AGENTS,
-    concurrency: CONCURRENCY,
-    enrollPerSecond: AGENTS / enrollSeconds,
-    mqttConnectSeconds: connectSeconds,
-    signalings: latencies.length,
-    signalingsPerSecond: latencies.length / signalSeconds,
-    latencyMs: {
-      p50: percentile(latencies, 0.5),
-      p95: percentile(latencies, 0.95),
-      p99: percentile(latencies, 0.99),
-    },
-    failures,
-    bytesPerSignaling: {
-      ws:
-        (counter('registrar_ws_bytes_in_total') + counter('registrar_ws_bytes_out_total')) /
-        Math.max(1, latencies.length),
-      mqtt:
-        (counter('registrar_mqtt_bytes_in_total') + counter('registrar_mqtt_bytes_out_total')) /
-        Math.max(1, latencies.length),
+async function freshDatabase() {
+  if (!POSTGRES_URL) return { url: DATABASE_URL, drop: async () => undefined };
+  const name = `pf_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: POSTGRES_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
     },
   };
-  console.log('\nregistrar signaling benchmark');
-  console.table({
-    agents: result.agents,
-    'enrollments/s': result.enrollPerSecond.toFixed(1),
-    'MQTT connect (s)': result.mqttConnectSeconds.toFixed(2),
-    'signalings/s': result.signalingsPerSecond.toFixed(1),
-    'latency p50 (ms)': result.latencyMs.p50.toFixed(1),
-    'latency p95 (ms)': result.latencyMs.p95.toFixed(1),
-    failures: result.failures,
-    'WS bytes / signaling': result.bytesPerSignaling.ws.toFixed(0),
-    'MQTT bytes / signaling': result.bytesPerSignaling.mqtt.toFixed(0),
+}
+
+/** The registrar as a child process; resolves with its URL once it listens. */
+function startRegistrar(databaseUrl, dataDir) {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.MQTT_URL;
+  Object.assign(env, {
+    PORT: '0',
+    MQTT_PORT: '0',
+    LOG_LEVEL: 'warn',
+    DATA_DIR: dataDir,
+    BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
+    ENROLL_RATE_LIMIT: '100000',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
-  const outDir = join(import.meta.dirname, '../../../artifacts/bench');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'registrar.json'), JSON.stringify(result, null, 2));
-  if (failures > 0 || latencies.length === 0) process.exitCode = 1;
-} finally {
-  for (const ws of consoles) ws.terminate();
-  await Promise.all(agents.map((c) => c.endAsync(true).catch(() => undefined)));
-  await registrar.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  const profDir = join(outDir, 'profiles');
+  if (CPU_PROF) mkdirSync(profDir, { recursive: true });
+  const child = spawn(
+    process.execPath,
+    [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), join(appDir, 'dist/main.js')],
+    { env, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        child.stdout.resume();
+        resolve({ child, url: m[1] });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`registrar exited (${code}): ${out}`)));
+  });
+}
+
+async function stopRegistrar(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function run(N) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pf-bench-'));
+  const db = await freshDatabase();
+  const { child, url: base } = await startRegistrar(db.url, dataDir);
+  const workers = [];
+  const consoles = [];
+  const call = async (method, path, body, token) => {
+    const res = await http(`${base}${path}`, {
+      method,
+      headers: {
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = await res.json().catch(() => undefined);
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const counter = async (name) => {
+    const text = await (await http(`${base}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  };
+  try {
+    const rssStart = rssOf(child.pid);
+    const { token } = await call('POST', '/api/auth/login', {
+      email: 'admin@example.com',
+      password: PASSWORD,
+    });
+
+    // 1. Enrollment of N agents.
+    let t0 = performance.now();
+    const enrolled = [];
+    let nextEnroll = 0;
+    await Promise.all(
+      Array.from({ length: ENROLL_CONCURRENCY }, async () => {
+        while (nextEnroll < N) {
+          nextEnroll++;
+          const { code } = await call('POST', '/api/claim-codes', {}, token);
+          const { nonce } = await call('POST', '/api/enroll/challenge');
+          const signer = createSigner(generateKeyPair());
+          const proof = await createEnrollmentProof({ code, nonce, signer });
+          const e = await call('POST', '/api/enroll', {
+            code,
+            nonce,
+            ...proof,
+            agentVersion: 'bench',
+          });
+          enrolled.push({ deviceId: e.deviceId, ...e.mqtt });
+        }
+      }),
+    );
+    const enrollSeconds = (performance.now() - t0) / 1000;
+
+    // 2. Agents connect over MQTT (worker processes), publish presence, answer offers.
+    t0 = performance.now();
+    const replies = [];
+    for (let i = 0; i < N; i += PER_WORKER) {
+      const w = fork(join(import.meta.dirname, 'agent-worker.mjs'), [], { stdio: 'inherit' });
+      workers.push(w);
+      replies.push(
+        new Promise((resolve, reject) => {
+          w.once('message', resolve);
+          w.once('exit', (code) => reject(new Error(`agent worker exited (${code})`)));
+        }),
+      );
+      w.send({ type: 'connect', agents: enrolled.slice(i, i + PER_WORKER) });
+    }
+    const connectReports = await Promise.all(replies);
+    const connectedClients = connectReports.reduce((s, r) => s + r.connected, 0);
+    const connectFailures = connectReports.reduce((s, r) => s + r.failed, 0);
+    const firstConnectError = connectReports.find((r) => r.firstError)?.firstError;
+    // Presence as the registrar sees it (every retained "online" processed).
+    let online = 0;
+    const presenceDeadline = performance.now() + 120_000;
+    while (performance.now() < presenceDeadline) {
+      online = (await call('GET', '/api/devices?status=online&limit=1', undefined, token)).total;
+      if (online >= connectedClients) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const connectSeconds = (performance.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 1000));
+    const rssConnected = rssOf(child.pid);
+
+    // 3. Signaling: CONCURRENCY consoles, each in a loop: session grant, offer → answer.
+    const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
+    const latencies = [];
+    let failures = 0;
+    let firstFailure;
+    const devices = enrolled.slice(0, connectedClients > 0 ? enrolled.length : 0);
+    const queries0 = await counter('registrar_db_queries_total');
+    const deadline = performance.now() + SECONDS * 1000;
+    const loops = Array.from({ length: CONCURRENCY }, async () => {
+      const ws = new WebSocket(`${base.replace('http', 'ws')}/api/signal`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      consoles.push(ws);
+      const pending = new Map();
+      ws.on('message', (data) => {
+        const m = JSON.parse(data.toString());
+        if (m.type === 'answer') pending.get(m.sessionId)?.();
+        if (m.type === 'error') {
+          failures++;
+          firstFailure ??= m;
+        }
+      });
+      await new Promise((resolve, reject) => {
+        ws.once('open', resolve);
+        ws.once('error', reject);
+      });
+      while (performance.now() < deadline && devices.length > 0) {
+        const e = devices[Math.floor(Math.random() * devices.length)];
+        const start = performance.now();
+        const ticket = await call(
+          'POST',
+          '/api/sessions',
+          { deviceId: e.deviceId, sessionKey },
+          token,
+        );
+        const answered = new Promise((resolve) => pending.set(ticket.sessionId, resolve));
+        ws.send(
+          JSON.stringify({
+            type: 'offer',
+            deviceId: e.deviceId,
+            grant: ticket.grant,
+            sdp: 'v=0 offer',
+          }),
+        );
+        await answered;
+        pending.delete(ticket.sessionId);
+        ws.send(JSON.stringify({ type: 'hangup', sessionId: ticket.sessionId }));
+        latencies.push(performance.now() - start);
+      }
+    });
+    t0 = performance.now();
+    await Promise.all(loops);
+    const signalSeconds = (performance.now() - t0) / 1000;
+    latencies.sort((a, b) => a - b);
+    await new Promise((r) => setTimeout(r, 300)); // let the audit buffer flush
+    const queries = (await counter('registrar_db_queries_total')) - queries0;
+    const rssEnd = rssOf(child.pid);
+    const bytes = {
+      ws:
+        (await counter('registrar_ws_bytes_in_total')) +
+        (await counter('registrar_ws_bytes_out_total')),
+      mqtt:
+        (await counter('registrar_mqtt_bytes_in_total')) +
+        (await counter('registrar_mqtt_bytes_out_total')),
+    };
+    return {
+      agents: N,
+      agentWorkers: workers.length,
+      concurrency: CONCURRENCY,
+      enrollPerSecond: N / enrollSeconds,
+      connectedAgents: connectedClients,
+      onlineAtRegistrar: online,
+      connectFailures,
+      ...(firstConnectError ? { firstConnectError } : {}),
+      mqttConnectSeconds: connectSeconds,
+      signalings: latencies.length,
+      signalingsPerSecond: latencies.length / signalSeconds,
+      latencyMs: {
+        p50: percentile(latencies, 0.5),
+        p95: percentile(latencies, 0.95),
+        p99: percentile(latencies, 0.99),
+      },
+      failures,
+      ...(firstFailure ? { firstFailure } : {}),
+      dbQueriesPerSignaling: queries / Math.max(1, latencies.length),
+      registrarRssMiB: {
+        start: rssStart.rssMiB,
+        connected: rssConnected.rssMiB,
+        afterSignaling: rssEnd.rssMiB,
+        peak: rssEnd.peakMiB,
+      },
+      bytesPerSignaling: {
+        ws: bytes.ws / Math.max(1, latencies.length),
+        mqtt: bytes.mqtt / Math.max(1, latencies.length),
+      },
+    };
+  } finally {
+    for (const ws of consoles) ws.terminate();
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise((resolve) => {
+            if (w.exitCode !== null) return resolve();
+            w.once('exit', resolve);
+            w.send({ type: 'stop' });
+          }),
+      ),
+    );
+    await stopRegistrar(child);
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const limit = fdLimit();
+const largest = Math.max(...RUNS);
+if (Number.isFinite(limit) && limit < Math.min(largest, PER_WORKER) + 512) {
+  console.error(
+    `ulimit -n is ${limit}: too low for ${largest} agents (raise it: ulimit -n ${largest + 1024})`,
+  );
+  process.exit(2);
+}
+
+const runs = [];
+for (const n of RUNS) {
+  process.stderr.write(`registrar bench: ${n} agents…\n`);
+  runs.push(await run(n));
+}
+const result = {
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    fdLimit: limit,
+  },
+  database: POSTGRES_URL || DATABASE_URL ? 'postgresql' : 'pglite',
+  broker: 'embedded aedes',
+  seconds: SECONDS,
+  runs,
+};
+console.log('\nregistrar signaling benchmark');
+console.table(
+  Object.fromEntries(
+    runs.map((r) => [
+      `N=${r.agents}`,
+      {
+        'connected agents': r.connectedAgents,
+        'online (registrar)': r.onlineAtRegistrar,
+        'enroll/s': Number(r.enrollPerSecond.toFixed(1)),
+        'connect (s)': Number(r.mqttConnectSeconds.toFixed(1)),
+        'signalings/s': Number(r.signalingsPerSecond.toFixed(1)),
+        'p50 (ms)': Number(r.latencyMs.p50.toFixed(1)),
+        'p99 (ms)': Number(r.latencyMs.p99.toFixed(1)),
+        'DB queries/signaling': Number(r.dbQueriesPerSignaling.toFixed(2)),
+        'RSS connected (MiB)': Math.round(r.registrarRssMiB.connected),
+        'RSS peak (MiB)': Math.round(r.registrarRssMiB.peak),
+        failures: r.failures,
+      },
+    ]),
+  ),
+);
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'registrar.json'), JSON.stringify(result, null, 2));
+if (runs.some((r) => r.failures > 0 || r.signalings === 0 || r.connectFailures > 0)) {
+  process.exitCode = 1;
 }

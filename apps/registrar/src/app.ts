@@ -36,7 +36,8 @@ export async function createRegistrar(config: RegistrarConfig): Promise<Registra
     pgliteDir: join(config.dataDir, 'pglite'),
   });
   let app: NestExpressApplication | undefined;
-  const prisma = createPrismaClient(driver);
+  let countQuery: () => void = () => undefined;
+  const prisma = createPrismaClient(driver, () => countQuery());
   try {
     const migrations = await migrate(driver, await readMigrations(config.migrationsDir));
     const registrarKey = await loadRegistrarKey(config.registrarKeyFile);
@@ -47,7 +48,9 @@ export async function createRegistrar(config: RegistrarConfig): Promise<Registra
     app.useLogger(app.get(Logger));
     app.set('trust proxy', config.trustProxy);
     app.disable('x-powered-by');
-    app.use(httpMetrics(app.get(MetricsService)));
+    const metrics = app.get(MetricsService);
+    countQuery = () => metrics.dbQueries.inc();
+    app.use(httpMetrics(metrics));
     app.use(securityHeaders);
     if (config.consoleDir) app.use(...staticConsole(config.consoleDir));
     app.use(cookieParser());

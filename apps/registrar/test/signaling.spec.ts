@@ -194,7 +194,9 @@ describe('signaling across replicas', () => {
     consoleB.send({ type: 'hangup', sessionId: t.body.sessionId });
     expect(await agent.next()).toMatchObject({ type: 'hangup', sessionId: t.body.sessionId });
 
-    const log = (await adminA.get(`/api/audit?targetId=${creds.deviceId}&limit=50`)).body.items;
+    // Asked of the replica that recorded the events (the audit is written in batches: other
+    // replicas see them after the flush interval).
+    const log = (await adminB.get(`/api/audit?targetId=${creds.deviceId}&limit=50`)).body.items;
     const signal = log.find((e: any) => e.action === 'session.signal');
     expect(signal.details).toEqual({ sessionId: t.body.sessionId, role: 'admin' });
     const connected = log.find((e: any) => e.action === 'session.connected');
@@ -269,7 +271,7 @@ describe('signaling across replicas', () => {
     await adminA.delete(`/api/grants/${g.body.id}`);
     c.send({ type: 'offer', deviceId: creds.deviceId, grant: mine.body.grant, sdp: 'v=0' });
     expect(await c.next()).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
-    const refused = (await adminA.get('/api/audit?action=session.refused')).body.items;
+    const refused = (await adminB.get('/api/audit?action=session.refused')).body.items;
     expect(refused.some((e: any) => e.details.sessionId === mine.body.sessionId)).toBe(true);
 
     // Messages for sessions this socket does not own, and junk, are refused.
@@ -277,6 +279,73 @@ describe('signaling across replicas', () => {
     expect(await c.next()).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
     c.ws.send('not json');
     expect(await c.next()).toMatchObject({ type: 'error', code: 'VALIDATION_FAILED' });
+  });
+
+  it('a grant removed or a device revoked on this replica refuses the next offer at once', async () => {
+    // Authorization data is cached for signaling; a change through this replica clears it.
+    const creds = await enrollAgent(adminA);
+    const agent = await startAgent(creds);
+    await adminA.post('/api/users', {
+      email: 'cache@example.com',
+      name: 'C',
+      password: 'member password 2',
+      role: 'member',
+    });
+    const member = await new Api(replicaA.url).login('cache@example.com', 'member password 2');
+    const memberId = (await member.get('/api/auth/me')).body.user.id;
+    const g = await adminA.post('/api/grants', {
+      userId: memberId,
+      deviceId: creds.deviceId,
+      role: 'viewer',
+    });
+    const first = await ticket(member, creds.deviceId);
+    const second = await ticket(member, creds.deviceId);
+    const c = await openConsole(replicaA.url, member.token!);
+    await c.next((m) => m.type === 'ready');
+    c.send({ type: 'offer', deviceId: creds.deviceId, grant: first.body.grant, sdp: 'v=0' });
+    expect(await c.next()).toMatchObject({ type: 'session', sessionId: first.body.sessionId });
+    expect(await agent.next()).toMatchObject({ type: 'offer', sessionId: first.body.sessionId });
+
+    expect((await adminA.delete(`/api/grants/${g.body.id}`)).status).toBe(204);
+    c.send({ type: 'offer', deviceId: creds.deviceId, grant: second.body.grant, sdp: 'v=0' });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+
+    // The same for an admin and a device revoked after a first offer.
+    const admin = await openConsole(replicaA.url, adminA.token!);
+    await admin.next((m) => m.type === 'ready');
+    const a1 = await ticket(adminA, creds.deviceId);
+    const a2 = await ticket(adminA, creds.deviceId);
+    admin.send({ type: 'offer', deviceId: creds.deviceId, grant: a1.body.grant, sdp: 'v=0' });
+    expect(await admin.next()).toMatchObject({ type: 'session', sessionId: a1.body.sessionId });
+    expect((await adminA.post(`/api/devices/${creds.deviceId}/revoke`, {})).status).toBeLessThan(
+      300,
+    );
+    admin.send({ type: 'offer', deviceId: creds.deviceId, grant: a2.body.grant, sdp: 'v=0' });
+    expect(await admin.next()).toMatchObject({ type: 'error', code: 'FORBIDDEN' });
+  });
+
+  it('a device revoked on another replica is refused there once the cache entry expires', async () => {
+    const creds = await enrollAgent(adminA);
+    const c = await openConsole(replicaB.url, adminB.token!);
+    await c.next((m) => m.type === 'ready');
+    const t = await ticket(adminB, creds.deviceId);
+    c.send({ type: 'offer', deviceId: creds.deviceId, grant: t.body.grant, sdp: 'v=0' });
+    expect(await c.next()).toMatchObject({ type: 'session', sessionId: t.body.sessionId });
+    expect((await adminA.post(`/api/devices/${creds.deviceId}/revoke`, {})).status).toBeLessThan(
+      300,
+    );
+    // Re-offering the same session is allowed while B's cached view is valid (bounded by
+    // AUTHZ_CACHE_TTL_MS); then B reads the revocation.
+    for (;;) {
+      c.send({ type: 'offer', deviceId: creds.deviceId, grant: t.body.grant, sdp: 'v=0' });
+      const m = await c.next();
+      if (m.type === 'error') {
+        expect(m).toMatchObject({ code: 'FORBIDDEN' });
+        break;
+      }
+      expect(m).toMatchObject({ type: 'session' });
+      await new Promise((r) => setTimeout(r, 250));
+    }
   });
 
   it('pushes presence live to consoles that may see the device', async () => {

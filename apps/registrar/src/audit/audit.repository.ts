@@ -23,9 +23,11 @@ export class AuditRepository {
     });
   }
 
-  async insertMany(entries: AuditEntry[]): Promise<void> {
+  /** One multi-row INSERT, in order; `ts` is when the event happened (not when written). */
+  async insertMany(entries: (AuditEntry & { ts?: Date })[]): Promise<void> {
     await this.db.auditEvent.createMany({
       data: entries.map((entry) => ({
+        ...(entry.ts ? { ts: entry.ts } : {}),
         orgId: entry.orgId,
         actorType: entry.actorType,
         actorId: entry.actorId,

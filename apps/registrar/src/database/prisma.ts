@@ -3,8 +3,18 @@ import type { SqlDriver } from './sql-driver.js';
 
 export type Db = InstanceType<typeof PrismaClient>;
 
-export function createPrismaClient(driver: SqlDriver): Db {
-  return new PrismaClient({ adapter: driver.prismaAdapter() });
+/**
+ * The app's Prisma client. `onQuery` is called once per SQL statement sent to the database
+ * (exported as `registrar_db_queries_total`: database round trips per signaling).
+ */
+export function createPrismaClient(driver: SqlDriver, onQuery?: () => void): Db {
+  if (!onQuery) return new PrismaClient({ adapter: driver.prismaAdapter() });
+  const client = new PrismaClient({
+    adapter: driver.prismaAdapter(),
+    log: [{ emit: 'event', level: 'query' }],
+  });
+  client.$on('query', () => onQuery());
+  return client;
 }
 
 /** Postgres unique violation, as Prisma reports it. */

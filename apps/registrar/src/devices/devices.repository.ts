@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PRISMA } from '../database/database.tokens.js';
+import { AUTHZ_CACHE_TTL_MS, TtlCache } from '../common/ttl-cache.js';
 import type { Db } from '../database/prisma.js';
 import type { Device } from '../generated/prisma/client.js';
-import type { DeviceFilter, DeviceView } from './devices.types.js';
+import type { DeviceAuthzTarget, DeviceFilter, DeviceView } from './devices.types.js';
 
 function view(d: Device): DeviceView {
   return {
@@ -24,6 +25,8 @@ function view(d: Device): DeviceView {
 
 @Injectable()
 export class DevicesRepository {
+  private readonly authzCache = new TtlCache<DeviceAuthzTarget>(AUTHZ_CACHE_TTL_MS, 50_000);
+
   constructor(@Inject(PRISMA) private readonly db: Db) {}
 
   async list(f: DeviceFilter): Promise<{ items: DeviceView[]; total: number }> {
@@ -64,6 +67,21 @@ export class DevicesRepository {
     return { items: rows.map(view), total };
   }
 
+  /**
+   * What authorization needs of a device (id, tags, status), cached for signaling: every
+   * write below drops the entry on this replica; other replicas' writes (a revocation, a
+   * re-tag) apply within AUTHZ_CACHE_TTL_MS.
+   */
+  async authzTarget(orgId: string, id: string): Promise<DeviceAuthzTarget | null> {
+    return this.authzCache.getOrLoad(`${orgId}/${id}`, async () => {
+      const d = await this.db.device.findUnique({
+        where: { orgId_id: { orgId, id } },
+        select: { id: true, tags: true, status: true },
+      });
+      return d ? { id: d.id, tags: d.tags, status: d.status } : null;
+    });
+  }
+
   async get(orgId: string, id: string): Promise<DeviceView | null> {
     const d = await this.db.device.findUnique({ where: { orgId_id: { orgId, id } } });
     return d ? view(d) : null;
@@ -75,6 +93,7 @@ export class DevicesRepository {
     patch: { name?: string; tags?: string[] },
   ): Promise<DeviceView | null> {
     const r = await this.db.device.updateMany({ where: { orgId, id }, data: patch });
+    this.authzCache.delete(`${orgId}/${id}`);
     return r.count === 0 ? null : this.get(orgId, id);
   }
 
@@ -84,7 +103,8 @@ export class DevicesRepository {
     id: string,
     by: { userId: string; reason: string | null },
   ): Promise<DeviceView | null> {
-    return this.db.$transaction(async (tx) => {
+    this.authzCache.delete(`${orgId}/${id}`);
+    const revoked = await this.db.$transaction(async (tx) => {
       const d = await tx.device.findUnique({ where: { orgId_id: { orgId, id } } });
       if (!d) return null;
       await tx.revokedKey.upsert({
@@ -104,6 +124,8 @@ export class DevicesRepository {
       });
       return view(updated);
     });
+    this.authzCache.delete(`${orgId}/${id}`);
+    return revoked;
   }
 
   // --- Device-authenticated paths (MQTT). The device id comes from the broker-verified
@@ -162,6 +184,8 @@ export class DevicesRepository {
   }
 
   async delete(orgId: string, id: string): Promise<boolean> {
-    return (await this.db.device.deleteMany({ where: { orgId, id } })).count > 0;
+    const deleted = (await this.db.device.deleteMany({ where: { orgId, id } })).count > 0;
+    this.authzCache.delete(`${orgId}/${id}`);
+    return deleted;
   }
 }

@@ -1,5 +1,13 @@
 export type DeviceStatus = 'online' | 'offline' | 'revoked';
 
+/** The fields authorization reads (see DevicesRepository.authzTarget). */
+export interface DeviceAuthzTarget {
+  id: string;
+  tags: string[];
+  /** Current as to 'revoked'; online/offline may lag (presence is not a permission). */
+  status: DeviceStatus;
+}
+
 export interface DeviceView {
   id: string;
   orgId: string;

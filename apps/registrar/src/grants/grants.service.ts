@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/auth.types.js';
 import { DomainError, ErrorCode, notFound } from '../common/errors.js';
+import { AUTHZ_CACHE_TTL_MS, TtlCache } from '../common/ttl-cache.js';
 import { GrantsRepository } from './grants.repository.js';
 import { type GrantRole, type GrantView, maxGrantRole } from './grants.types.js';
 
@@ -20,6 +21,13 @@ export interface CreateGrantInput {
 
 @Injectable()
 export class GrantsService {
+  /**
+   * Grants of a user (direct and through groups), read on every session request and offer.
+   * Any grant change through this replica clears it (a group grant concerns many users);
+   * changes on another replica apply within AUTHZ_CACHE_TTL_MS.
+   */
+  private readonly cache = new TtlCache<GrantView[]>(AUTHZ_CACHE_TTL_MS);
+
   constructor(
     private readonly repo: GrantsRepository,
     private readonly audit: AuditService,
@@ -31,7 +39,7 @@ export class GrantsService {
    */
   async effectiveRole(p: Principal, device: GrantTarget): Promise<GrantRole | null> {
     if (p.role === 'owner' || p.role === 'admin') return 'admin';
-    const grants = await this.repo.grantsOfUser(p.orgId, p.userId);
+    const grants = await this.grantsOfUser(p.orgId, p.userId);
     return maxGrantRole(
       grants
         .filter(
@@ -45,11 +53,24 @@ export class GrantsService {
   /** Device ids and tags a member may see (undefined: everything, for admins). */
   async visibility(p: Principal): Promise<{ deviceIds: string[]; tags: string[] } | undefined> {
     if (p.role === 'owner' || p.role === 'admin') return undefined;
-    const grants = await this.repo.grantsOfUser(p.orgId, p.userId);
+    const grants = await this.grantsOfUser(p.orgId, p.userId);
     return {
       deviceIds: grants.flatMap((g) => (g.deviceId ? [g.deviceId] : [])),
       tags: grants.flatMap((g) => (g.deviceTag ? [g.deviceTag] : [])),
     };
+  }
+
+  private async grantsOfUser(orgId: string, userId: string): Promise<GrantView[]> {
+    return (
+      (await this.cache.getOrLoad(`${orgId}/${userId}`, () =>
+        this.repo.grantsOfUser(orgId, userId),
+      )) ?? []
+    );
+  }
+
+  /** Forget cached grants (after a grant or group-membership change). */
+  invalidate(): void {
+    this.cache.clear();
   }
 
   list(
@@ -96,6 +117,7 @@ export class GrantsService {
       role: input.role,
       createdBy: p.userId,
     });
+    this.invalidate();
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',
@@ -123,6 +145,7 @@ export class GrantsService {
   ): Promise<GrantView> {
     const before = await this.get(p, id);
     const g = await this.repo.updateRole(p.orgId, id, role);
+    this.invalidate();
     if (!g) throw notFound('grant');
     await this.audit.record({
       orgId: p.orgId,
@@ -138,7 +161,9 @@ export class GrantsService {
   }
 
   async delete(p: Principal, id: string, sourceIp: string | null): Promise<void> {
-    if (!(await this.repo.delete(p.orgId, id))) throw notFound('grant');
+    const deleted = await this.repo.delete(p.orgId, id);
+    this.invalidate();
+    if (!deleted) throw notFound('grant');
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',

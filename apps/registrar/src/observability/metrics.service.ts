@@ -55,6 +55,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly dbQueries = new Counter({
+    name: 'registrar_db_queries_total',
+    help: 'SQL statements sent to the database (Prisma)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'registrar_' });
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/auth.types.js';
 import { notFound } from '../common/errors.js';
+import { AUTHZ_CACHE_TTL_MS, TtlCache } from '../common/ttl-cache.js';
 import { OrgsRepository } from './orgs.repository.js';
 import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './orgs.types.js';
 
@@ -21,16 +22,23 @@ const settingsSchema = z.object({
 
 @Injectable()
 export class OrgsService {
+  /** Settings read on every session request and offer; cleared on update (see TtlCache). */
+  private readonly cache = new TtlCache<OrgSettings & { name: string }>(AUTHZ_CACHE_TTL_MS);
+
   constructor(
     private readonly repo: OrgsRepository,
     private readonly audit: AuditService,
   ) {}
 
   async settings(orgId: string): Promise<OrgSettings & { name: string }> {
-    const row = await this.repo.settings(orgId);
-    if (!row) throw notFound('organization');
-    const parsed = settingsSchema.safeParse(row.settings);
-    return { name: row.name, ...(parsed.success ? parsed.data : DEFAULT_ORG_SETTINGS) };
+    const found = await this.cache.getOrLoad(orgId, async () => {
+      const row = await this.repo.settings(orgId);
+      if (!row) return null;
+      const parsed = settingsSchema.safeParse(row.settings);
+      return { name: row.name, ...(parsed.success ? parsed.data : DEFAULT_ORG_SETTINGS) };
+    });
+    if (!found) throw notFound('organization');
+    return found;
   }
 
   async update(
@@ -40,6 +48,7 @@ export class OrgsService {
   ): Promise<OrgSettings & { name: string }> {
     const valid = settingsSchema.parse(settings);
     await this.repo.saveSettings(p.orgId, valid);
+    this.cache.delete(p.orgId);
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',

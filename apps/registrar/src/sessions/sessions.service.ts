@@ -48,7 +48,7 @@ export class SessionsService {
     input: { deviceId: string; sessionKey: Ed25519PublicJwk; role?: GrantRole | undefined },
     sourceIp: string | null,
   ): Promise<SessionTicket> {
-    const device = await this.devices.get(p.orgId, input.deviceId);
+    const device = await this.devices.authzTarget(p.orgId, input.deviceId);
     const effective = device ? await this.grants.effectiveRole(p, device) : null;
     if (!device || !effective) throw notFound('device');
     const role = input.role ?? effective;

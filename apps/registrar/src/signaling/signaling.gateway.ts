@@ -259,7 +259,7 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
       return refuse('GRANT_INVALID', 'this grant was not issued to you for a session');
     }
     // The grant may be older than a revocation: check the user's current rights.
-    const device = await this.devices.get(p.orgId, m.deviceId);
+    const device = await this.devices.authzTarget(p.orgId, m.deviceId);
     const role = device ? await this.grants.effectiveRole(p, device) : null;
     if (!device || !role || device.status === 'revoked' || !grantRoleAtLeast(role, grant.role)) {
       await this.audit.record({
@@ -318,7 +318,7 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     orgId: string;
     status: 'online' | 'offline';
   }): Promise<void> {
-    const device = await this.devices.get(e.orgId, e.deviceId);
+    const device = await this.devices.authzTarget(e.orgId, e.deviceId);
     if (!device) return;
     for (const conn of this.conns) {
       if (conn.principal.orgId !== e.orgId) continue;
