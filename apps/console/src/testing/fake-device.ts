@@ -143,7 +143,7 @@ export function fakeDevice(
     storage?: ReturnType<typeof memoryStorage>;
     refuseGrant?: boolean;
     /** What the device does with the offer. */
-    device?: 'answer' | 'hangup' | 'wrong-fingerprint';
+    device?: 'answer' | 'hangup' | 'wrong-fingerprint' | 'silent';
   } = {},
 ): FakeDevice {
   const deviceKey = script.deviceKey ?? generateKeyPair();
@@ -180,10 +180,11 @@ export function fakeDevice(
         pair = createMemoryTransportPair();
         const device = pair[1];
         devices.push(device);
-        setTimeout(() => {
-          sig.candidate?.({ candidate: 'candidate:2 1 udp 1 127.0.0.1 6000 typ host', mid: '0' });
-          sig.answer?.(sdp(script.device === 'wrong-fingerprint' ? fp(0xee) : FP_DEVICE));
-        }, 1);
+        if (script.device !== 'silent')
+          setTimeout(() => {
+            sig.candidate?.({ candidate: 'candidate:2 1 udp 1 127.0.0.1 6000 typ host', mid: '0' });
+            sig.answer?.(sdp(script.device === 'wrong-fingerprint' ? fp(0xee) : FP_DEVICE));
+          }, 1);
         deviceHandshake(device, {
           deviceId: DEVICE_ID,
           deviceKey: createSigner(deviceKey),

@@ -3,7 +3,13 @@
 // the RTCPeerConnection and the signaling are fakes.
 import { exportPublicJwk, generateKeyPair, keyFingerprint, memoryStorage } from '@peerfetch/crypto';
 import { describe, expect, it } from 'vitest';
-import { DEVICE_ID, fakeDevice, type FakeDevice } from '../../testing/fake-device.js';
+import {
+  DEVICE_ID,
+  FP_DEVICE,
+  fakeDevice,
+  sdp,
+  type FakeDevice,
+} from '../../testing/fake-device.js';
 import { DeviceSession, selectedPath, type SessionState } from './device-session.js';
 
 interface Rig extends FakeDevice {
@@ -111,6 +117,24 @@ describe('DeviceSession', () => {
     expect(lost.session.state).toBe('failed');
     expect(lost.session.failure?.reason).toBe('CONNECTION_LOST');
     expect(lost.session.http).toBeNull();
+  });
+});
+
+describe('DeviceSession timeout', () => {
+  it('fails with TIMEOUT, tears down, and a late answer cannot revive the attempt', async () => {
+    const device = fakeDevice({ device: 'silent' });
+    const session = new DeviceSession({
+      deviceId: DEVICE_ID,
+      ...device.options,
+      setupTimeoutMs: 50,
+    });
+    await session.connect();
+    expect(session.failure?.reason).toBe('TIMEOUT');
+    expect(device.pcs[0]?.closed).toBe(true);
+    device.signals[0]?.answer?.(sdp(FP_DEVICE)); // the device answers too late
+    await new Promise((r) => setTimeout(r, 20));
+    expect(session.state).toBe('failed');
+    expect(session.http).toBeNull();
   });
 });
 

@@ -179,6 +179,7 @@ export class DeviceSession {
       await Promise.race([this.setup(attempt), timeout]);
     } catch (error) {
       if (attempt !== this.attempt) return; // superseded by close()/another connect
+      this.attempt++; // a setup still running in the background (timeout) must not finish
       const failure =
         error instanceof SetupError
           ? error.failure
