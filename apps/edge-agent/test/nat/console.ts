@@ -38,6 +38,12 @@ export interface ConsoleConfig {
   iceTransportPolicy?: 'all' | 'relay';
   path: string;
   timeoutMs: number;
+  /**
+   * Keep the session after the clip: emit `{type:'event',event:'established'}`, then ping
+   * every 250 ms until the session breaks (result ok:false with the reason and the time
+   * since the runner's `{type:'mark'}`) or holdMs passes (result ok:true, survived).
+   */
+  holdMs?: number;
 }
 
 const configPath = process.argv[2];
@@ -46,6 +52,17 @@ const config = JSON.parse(readFileSync(configPath, 'utf8')) as ConsoleConfig;
 const send = (m: unknown) => process.stdout.write(`${JSON.stringify(m)}\n`);
 
 let finished = false;
+let established = false;
+let markedAt: number | undefined;
+/** The held session broke: report why and how long after the runner's mark. */
+function broke(reason: string): void {
+  finish({
+    ok: false,
+    error: reason,
+    brokeAfterMs: markedAt === undefined ? undefined : Math.round(performance.now() - markedAt),
+    states,
+  });
+}
 function finish(result: Record<string, unknown>): void {
   if (finished) return;
   finished = true;
@@ -99,6 +116,8 @@ pc.onStateChange((state) => {
     states.push(state);
     if (state === 'failed') {
       finish({ ok: false, error: 'ICE failed: no candidate pair works', states, localCandidates });
+    } else if (state === 'disconnected' && established) {
+      broke('connection disconnected (ICE consent lost)');
     }
   } catch {
     // never throw into node-datachannel
@@ -129,14 +148,18 @@ pc.onLocalCandidate((candidate, mid) => {
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   try {
-    const m = JSON.parse(line) as SignalOut;
-    if (m.type === 'answer') {
+    const m = JSON.parse(line) as SignalOut | { type: 'mark' };
+    if (m.type === 'mark') {
+      markedAt = performance.now();
+    } else if (m.type === 'answer') {
       pc.setRemoteDescription(m.sdp, 'answer');
       remoteSet = true;
       for (const c of pending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
     } else if (m.type === 'candidate') {
       if (remoteSet) pc.addRemoteCandidate(m.candidate, m.mid);
       else pending.push({ candidate: m.candidate, mid: m.mid });
+    } else if (established && (m.type === 'hangup' || m.type === 'error')) {
+      broke(`device: ${m.type} ${m.reason}`);
     } else if (m.type === 'hangup' || m.type === 'error') {
       finish({ ok: false, error: `device: ${m.type} ${m.reason}`, states, localCandidates });
     }
@@ -179,7 +202,7 @@ async function run(): Promise<void> {
     bytes += chunk.byteLength;
   }
   const seconds = (performance.now() - t0) / 1000;
-  finish({
+  const result = {
     ok: true,
     selected: pair && {
       local: {
@@ -199,8 +222,25 @@ async function run(): Promise<void> {
     seconds,
     mibPerS: bytes / 1024 / 1024 / seconds,
     localCandidates,
-  });
-  void client.close().catch(() => undefined);
+  };
+  if (config.holdMs === undefined) {
+    finish(result);
+    void client.close().catch(() => undefined);
+    return;
+  }
+  established = true;
+  send({ type: 'event', event: 'established', ...result });
+  const until = performance.now() + config.holdMs;
+  client.closed.then(
+    () => broke('peer-http session closed'),
+    (err: unknown) => broke(`peer-http session closed: ${String(err)}`),
+  );
+  while (!finished && performance.now() < until) {
+    await new Promise((r) => setTimeout(r, 250));
+    if (finished) return;
+    await client.ping().catch((err: unknown) => broke(`ping failed: ${String(err)}`));
+  }
+  finish({ ...result, survived: true });
 }
 run().catch((err: unknown) =>
   finish({ ok: false, error: `session: ${String(err)}`, states, localCandidates }),

@@ -7,18 +7,20 @@
 //     handshake (grant + both DTLS fingerprints) end to end: coturn relays DTLS only;
 // (c) expired TURN credentials → coturn answers 401 and a relay-only session fails fast;
 // (d) UDP blocked at the device: documents node-datachannel's limit (no TURN over TCP);
-// (e) nothing with the lab's prefix is left behind.
+// (e) the device's WAN address changes mid-session: clear failure, then a new session works;
+// (f) nothing with the lab's prefix is left behind.
 // Setup time and throughput per path go to the output and artifacts/nat/results.json.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticFile } from '../../src/demo/synthetic.js';
-import { type LabOptions, NetLab, listNamespaces, namespacesAvailable } from './netlab.js';
+import { ADDR, type LabOptions, NetLab, listNamespaces, namespacesAvailable } from './netlab.js';
 import { type Device, type SessionResult, runSession, startDevice } from './session.js';
 
 const CLIP_SIZE = 32 * 1024 * 1024;
 const CLIP_PATH = '/_agent/clips/clip.bin';
+const NEW_WAN = '203.0.113.11';
 
 const available = namespacesAvailable();
 if (!available.ok) {
@@ -215,8 +217,44 @@ describe.skipIf(!available.ok)('NAT traversal (network namespaces, coturn)', () 
     });
   });
 
+  describe("the device's WAN address changes mid-session", () => {
+    const ctx = useLab({ deviceNat: 'eim', consoleNat: 'eim' });
+
+    it('the session fails with a clear error, and a new session connects on the new address', async () => {
+      let changed = false;
+      const r = await runSession(ctx.lab, ctx.device, {
+        path: CLIP_PATH,
+        turnTransports: [],
+        holdMs: 60_000,
+        onEvent: (event, mark) => {
+          if (event['event'] !== 'established' || changed) return;
+          changed = true;
+          ctx.lab.changeWanAddress('rdev', ADDR.rdevWan, NEW_WAN);
+          mark();
+        },
+      });
+      expect(changed).toBe(true);
+      // node-datachannel (libdatachannel 0.24) has no ICE restart: the session ends, with
+      // a reason, instead of hanging; the console then sets up a new one
+      expect(r.ok, JSON.stringify(r)).toBe(false);
+      expect(r.survived).toBeUndefined();
+      expect(r.error).toMatch(/disconnected|hangup|closed|ping failed/);
+      console.log(`[nat] WAN change: "${r.error}" after ${r.brokeAfterMs} ms`);
+      figures['WAN address change (session broken after, ms)'] = {
+        error: r.error,
+        brokeAfterMs: r.brokeAfterMs,
+      };
+
+      const again = await runSession(ctx.lab, ctx.device, { path: CLIP_PATH, turnTransports: [] });
+      expect(again.ok, explain(again, ctx.lab, ctx.device)).toBe(true);
+      expect(again.selected?.remote.type).toBe('srflx');
+      expect(again.selected?.remote.address).toBe(NEW_WAN);
+      expect(again.sha256).toBe(clipSha);
+    });
+  });
+
   it('leaves no namespace, veth or process behind', () => {
-    expect(labsMade.length).toBe(3);
+    expect(labsMade.length).toBe(4);
     const left = listNamespaces().filter((n) => labsMade.some((p) => n.startsWith(p)));
     expect(left).toEqual([]);
   });

@@ -265,6 +265,19 @@ export class NetLab {
     );
   }
 
+  /**
+   * The ISP gives a router another WAN address (mid-session): the old one goes, MASQUERADE
+   * forgets its mappings (conntrack entries of the old address are dropped), the default
+   * route comes back via the new one.
+   */
+  changeWanAddress(router: 'rdev' | 'rcon', from: string, to: string): void {
+    const ns = this.ns[router];
+    // (deleting a primary address deletes the secondaries of its subnet: old one first)
+    this.exec(ns, 'ip', ['addr', 'del', `${from}/24`, 'dev', 'wan0']);
+    this.exec(ns, 'ip', ['addr', 'add', `${to}/24`, 'dev', 'wan0']);
+    this.exec(ns, 'ip', ['route', 'replace', 'default', 'via', ADDR.pub]);
+  }
+
   /** `iptables -S` (filter) and `-t nat -S` of a router, for assertions and the docs. */
   rules(router: 'rdev' | 'rcon'): { filter: string[]; nat: string[] } {
     const ns = this.ns[router];

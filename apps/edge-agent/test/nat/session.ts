@@ -35,6 +35,8 @@ export interface SessionResult {
   mibPerS?: number;
   localCandidates?: string[];
   states?: string[];
+  survived?: boolean;
+  brokeAfterMs?: number;
   /** The console's libdatachannel log, kept when the session failed. */
   consoleLog?: string;
 }
@@ -99,6 +101,10 @@ export interface SessionOptions {
   turnTransports?: ('udp' | 'tcp')[];
   path: string;
   timeoutMs?: number;
+  /** See ConsoleConfig.holdMs. */
+  holdMs?: number;
+  /** Console events (`established`); `mark()` starts the console's break timer. */
+  onEvent?: (event: Record<string, unknown>, mark: () => void) => void;
 }
 
 function iceServersFor(lab: NetLab, userId: string, o: SessionOptions) {
@@ -150,6 +156,7 @@ export async function runSession(
     ...(o.iceTransportPolicy ? { iceTransportPolicy: o.iceTransportPolicy } : {}),
     path: o.path,
     timeoutMs: o.timeoutMs ?? 20_000,
+    ...(o.holdMs !== undefined ? { holdMs: o.holdMs } : {}),
   };
   const configPath = join(lab.dir, `console-${sessionId}.json`);
   writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
@@ -187,7 +194,9 @@ export async function runSession(
         return;
       }
       if (m.type === 'result') result = m as SessionResult;
-      else if (m.type === 'candidate' && !answered) held.push(line);
+      else if (m.type === 'event') {
+        o.onEvent?.(m, () => child.stdin?.write(`${JSON.stringify({ type: 'mark' })}\n`));
+      } else if (m.type === 'candidate' && !answered) held.push(line);
       else device.write(line); // console → device
     });
     child.once('exit', (code) => {
