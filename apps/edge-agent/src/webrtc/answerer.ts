@@ -31,6 +31,8 @@ import type { SignalIn, SignalOut } from '../mqtt/topics.js';
 
 type Offer = Extract<SignalIn, { type: 'offer' }>;
 type IceServer = Offer['iceServers'][number];
+/** Candidates kept per offer while its grant is verified (a browser sends a handful). */
+const MAX_EARLY_CANDIDATES = 64;
 
 export interface WebRtcAnswererOptions {
   identity: DeviceIdentity;
@@ -44,6 +46,11 @@ export interface WebRtcAnswererOptions {
   bindAddress?: string;
   handshakeTimeoutMs?: number;
   now?: () => number;
+  /** Creates the PeerConnection (default: node-datachannel's); a seam for unit tests. */
+  createPeerConnection?: (
+    name: string,
+    config: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1],
+  ) => PeerConnection;
 }
 
 /** node-datachannel takes ICE servers as URLs with credentials inline. */
@@ -84,6 +91,12 @@ class Session {
 
 export class WebRtcAnswerer implements SessionAnswerer {
   private readonly sessions = new Map<string, Session>();
+  /**
+   * Candidates that arrive while their offer's grant is being verified: a browser trickles
+   * candidates right after its offer, and dropping them can leave ICE without a usable pair.
+   * One entry per offer in verification, at most MAX_EARLY_CANDIDATES each.
+   */
+  private readonly early = new Map<string, { candidate: string; mid: string }[]>();
   private readonly replay: ReplayCache = createReplayCache();
   private readonly now: () => number;
 
@@ -101,7 +114,14 @@ export class WebRtcAnswerer implements SessionAnswerer {
         return this.offer(message);
       case 'candidate': {
         const s = this.sessions.get(message.sessionId);
-        if (!s || s.closed) return;
+        if (!s) {
+          const queued = this.early.get(message.sessionId);
+          if (queued && queued.length < MAX_EARLY_CANDIDATES) {
+            queued.push({ candidate: message.candidate, mid: message.mid });
+          }
+          return;
+        }
+        if (s.closed) return;
         this.safely(s, () => {
           if (s.remoteSet) s.pc?.addRemoteCandidate(message.candidate, message.mid);
           else s.pending.push({ candidate: message.candidate, mid: message.mid });
@@ -118,7 +138,8 @@ export class WebRtcAnswerer implements SessionAnswerer {
 
   private async offer(offer: Offer): Promise<void> {
     const { identity, log } = this.o;
-    if (this.sessions.has(offer.sessionId)) return; // duplicate delivery (QoS 1)
+    // Duplicate delivery (QoS 1), also while the first copy's grant is being verified.
+    if (this.sessions.has(offer.sessionId) || this.early.has(offer.sessionId)) return;
     if (this.sessions.size >= this.o.maxSessions) {
       log.warn(
         { sessionId: offer.sessionId, max: this.o.maxSessions },
@@ -128,6 +149,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
       return;
     }
     const registrarKey = identity.registrarKey;
+    this.early.set(offer.sessionId, []);
     try {
       await verifyGrant(offer.grant, {
         registrarKey,
@@ -135,16 +157,22 @@ export class WebRtcAnswerer implements SessionAnswerer {
         now: this.now(),
       });
     } catch (err) {
+      this.early.delete(offer.sessionId);
       const code = (err as { code?: string }).code ?? 'GRANT_INVALID';
       log.warn({ sessionId: offer.sessionId, code }, 'session refused: grant');
       await this.o.send({ type: 'error', sessionId: offer.sessionId, reason: code });
       return;
     }
     const s = new Session(offer.sessionId, offer.sdp);
+    s.pending.push(...(this.early.get(s.id) ?? []));
+    this.early.delete(s.id);
     this.sessions.set(s.id, s);
     let pc: PeerConnection;
     try {
-      pc = new nodeDataChannel.PeerConnection(`pf-${s.id}`, {
+      const create =
+        this.o.createPeerConnection ??
+        ((name, config) => new nodeDataChannel.PeerConnection(name, config));
+      pc = create(`pf-${s.id}`, {
         iceServers: toNdcIceServers(offer.iceServers),
         ...(this.o.bindAddress !== undefined ? { bindAddress: this.o.bindAddress } : {}),
       });
