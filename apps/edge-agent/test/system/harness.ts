@@ -227,6 +227,16 @@ export function fdCount(pid: number): number {
 
 type Msg = Json;
 
+/**
+ * By default the console's candidates go out once the agent answered. Sent as soon as the
+ * registrar accepted the offer (`PF_EARLY_CANDIDATES=1`, as a browser trickles them),
+ * sessions intermittently fail with the agent's `hangup: connection failed` (seen in the
+ * 100-cycle test). Likely cause: the agent at 68ecd77 drops candidates that arrive while
+ * it verifies the grant (WebRtcAnswerer.offer registers the session only after `await
+ * verifyGrant`). Flip the default once the agent handles early candidates.
+ */
+const EARLY_CANDIDATES = process.env['PF_EARLY_CANDIDATES'] === '1';
+
 /** The registrar's console WebSocket with an inbox. */
 export class SignalSocket {
   readonly inbox: Msg[] = [];
@@ -354,14 +364,14 @@ export async function openSession(
         return;
       }
       try {
-        if (m['type'] === 'answer' && typeof m['sdp'] === 'string') {
+        if (m['type'] === 'session' && EARLY_CANDIDATES) {
+          accepted = true;
+          for (const c of localPending.splice(0))
+            signal.send({ type: 'candidate', sessionId, ...c });
+        } else if (m['type'] === 'answer' && typeof m['sdp'] === 'string') {
           pc.setRemoteDescription(m['sdp'], 'answer');
           remoteSet = true;
           for (const c of remotePending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
-          // Our candidates go out once the agent answered: the agent drops candidates that
-          // arrive while it is still verifying the grant (WebRtcAnswerer.offer registers the
-          // session only after `await verifyGrant`), which made sessions fail ICE ("connection failed")
-          // in the concurrent open/close cycles. Reported; remove once the agent queues them.
           accepted = true;
           for (const c of localPending.splice(0))
             signal.send({ type: 'candidate', sessionId, ...c });
