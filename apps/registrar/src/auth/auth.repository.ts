@@ -34,25 +34,39 @@ export class AuthRepository {
     await this.db.userSession.create({ data: s });
   }
 
+  /**
+   * A session with its user and the user's role in the session's org, in one round trip
+   * (read on every authenticated request and WebSocket upgrade).
+   */
   async findSession(tokenHash: string): Promise<SessionRecord | null> {
-    const s = await this.db.userSession.findUnique({
-      where: { tokenHash },
-      include: { user: { select: { email: true, name: true, disabledAt: true } } },
-    });
+    const rows = await this.db.$queryRaw<
+      {
+        token_hash: string;
+        user_id: string;
+        org_id: string;
+        expires_at: Date;
+        role: string | null;
+        email: string;
+        name: string;
+        disabled: boolean;
+      }[]
+    >`SELECT s.token_hash, s.user_id::text AS user_id, s.org_id::text AS org_id, s.expires_at,
+             m.role::text AS role, u.email, u.name, (u.disabled_at IS NOT NULL) AS disabled
+        FROM user_sessions s
+        JOIN users u ON u.id = s.user_id
+        LEFT JOIN memberships m ON m.org_id = s.org_id AND m.user_id = s.user_id
+       WHERE s.token_hash = ${tokenHash}`;
+    const s = rows[0];
     if (!s) return null;
-    const membership = await this.db.membership.findUnique({
-      where: { orgId_userId: { orgId: s.orgId, userId: s.userId } },
-      select: { role: true },
-    });
     return {
-      tokenHash: s.tokenHash,
-      userId: s.userId,
-      orgId: s.orgId,
-      expiresAt: s.expiresAt,
-      role: membership?.role ?? null,
-      email: s.user.email,
-      name: s.user.name,
-      userDisabled: s.user.disabledAt !== null,
+      tokenHash: s.token_hash,
+      userId: s.user_id,
+      orgId: s.org_id,
+      expiresAt: new Date(s.expires_at),
+      role: s.role === 'owner' || s.role === 'admin' || s.role === 'member' ? s.role : null,
+      email: s.email,
+      name: s.name,
+      userDisabled: s.disabled,
     };
   }
 
