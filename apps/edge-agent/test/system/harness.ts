@@ -227,16 +227,6 @@ export function fdCount(pid: number): number {
 
 type Msg = Json;
 
-/**
- * By default the console's candidates go out once the agent answered. Sent as soon as the
- * registrar accepted the offer (`PF_EARLY_CANDIDATES=1`, as a browser trickles them),
- * sessions intermittently fail with the agent's `hangup: connection failed` (seen in the
- * 100-cycle test). Likely cause: the agent at 68ecd77 drops candidates that arrive while
- * it verifies the grant (WebRtcAnswerer.offer registers the session only after `await
- * verifyGrant`). Flip the default once the agent handles early candidates.
- */
-const EARLY_CANDIDATES = process.env['PF_EARLY_CANDIDATES'] === '1';
-
 /** The registrar's console WebSocket with an inbox. */
 export class SignalSocket {
   readonly inbox: Msg[] = [];
@@ -364,7 +354,10 @@ export async function openSession(
         return;
       }
       try {
-        if (m['type'] === 'session' && EARLY_CANDIDATES) {
+        // like a browser, trickle our candidates as soon as the registrar accepted the offer
+        // (the agent keeps those that arrive while it verifies the grant, e48e081; before
+        // that fix this failed the 100-cycle test with "hangup: connection failed")
+        if (m['type'] === 'session') {
           accepted = true;
           for (const c of localPending.splice(0))
             signal.send({ type: 'candidate', sessionId, ...c });
