@@ -36,6 +36,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  // drop() terminates the database's sessions (WITH FORCE); a client of this pool still
+  // closing then receives "terminating connection" — expected at teardown, not an error.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return {
     url: url.toString(),
     sql: async (text, params) => (await pool.query(text, params)).rows,
