@@ -97,6 +97,7 @@ const rtc: RtcConfig = {
 const pc = new nodeDataChannel.PeerConnection(`console-${config.sessionId}`, rtc);
 let remoteSet = false;
 const pending: { candidate: string; mid: string }[] = [];
+const outgoing: { candidate: string; mid: string }[] = [];
 const states: string[] = [];
 const localCandidates: string[] = [];
 
@@ -140,7 +141,10 @@ pc.onLocalDescription((sdp, type) => {
 pc.onLocalCandidate((candidate, mid) => {
   try {
     localCandidates.push(candidate);
-    send({ type: 'candidate', sessionId: config.sessionId, candidate, mid });
+    // sent once the answer is applied (libdatachannel fingerprint race: see
+    // test/system/harness.ts)
+    if (remoteSet) send({ type: 'candidate', sessionId: config.sessionId, candidate, mid });
+    else outgoing.push({ candidate, mid });
   } catch {
     // idem
   }
@@ -155,6 +159,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       pc.setRemoteDescription(m.sdp, 'answer');
       remoteSet = true;
       for (const c of pending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
+      for (const c of outgoing.splice(0))
+        send({ type: 'candidate', sessionId: config.sessionId, ...c });
     } else if (m.type === 'candidate') {
       if (remoteSet) pc.addRemoteCandidate(m.candidate, m.mid);
       else pending.push({ candidate: m.candidate, mid: m.mid });

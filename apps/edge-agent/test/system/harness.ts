@@ -354,14 +354,15 @@ export async function openSession(
         return;
       }
       try {
-        // like a browser, trickle our candidates as soon as the registrar accepted the offer
-        // (the agent keeps those that arrive while it verifies the grant, e48e081; before
-        // that fix this failed the 100-cycle test with "hangup: connection failed")
-        if (m['type'] === 'session') {
-          accepted = true;
-          for (const c of localPending.splice(0))
-            signal.send({ type: 'candidate', sessionId, ...c });
-        } else if (m['type'] === 'answer' && typeof m['sdp'] === 'string') {
+        // Our candidates go out only once the answer is applied. A browser trickles them as
+        // soon as the offer is accepted (the agent keeps those that arrive while it verifies
+        // the grant: e48e081, unit-tested in answerer.spec.ts), but libdatachannel on this
+        // side hands the remote credentials to ICE before it records the remote fingerprint:
+        // when the agent's checks are already arriving, ICE and the DTLS handshake can finish
+        // inside setRemoteDescription, the fingerprint check finds no remote description and
+        // we send the agent "unknown CA" (seen under CPU load as "hangup: connection
+        // failed" in the 100-cycle test). Waiting for the answer closes that window.
+        if (m['type'] === 'answer' && typeof m['sdp'] === 'string') {
           pc.setRemoteDescription(m['sdp'], 'answer');
           remoteSet = true;
           for (const c of remotePending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);

@@ -117,6 +117,7 @@ describe('edge-agent run (process) over MQTT signaling and WebRTC', () => {
           pc.setRemoteDescription(m.sdp, 'answer');
           remoteSet = true;
           for (const c of pending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
+          for (const c of outgoing.splice(0)) publish({ type: 'candidate', sessionId, ...c });
         } else if (m.type === 'candidate' && m.candidate !== undefined && m.mid !== undefined) {
           if (remoteSet) pc.addRemoteCandidate(m.candidate, m.mid);
           else pending.push({ candidate: m.candidate, mid: m.mid });
@@ -142,9 +143,13 @@ describe('edge-agent run (process) over MQTT signaling and WebRTC', () => {
         // idem
       }
     });
+    const outgoing: { candidate: string; mid: string }[] = [];
     pc.onLocalCandidate((candidate, mid) => {
       try {
-        publish({ type: 'candidate', sessionId, candidate, mid });
+        // sent once the answer is applied (libdatachannel fingerprint race, see
+        // test/system/harness.ts)
+        if (remoteSet) publish({ type: 'candidate', sessionId, candidate, mid });
+        else outgoing.push({ candidate, mid });
       } catch {
         // idem
       }

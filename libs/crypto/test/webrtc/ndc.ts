@@ -14,15 +14,22 @@ export type Signal =
 /**
  * One end's signaling: emits its local description and candidates through `send`, applies
  * what `receive` gets (queueing candidates until the remote description is set), and
- * remembers the remote SDP exactly as received (what the handshake must compare).
+ * remembers the remote SDP exactly as received (what the handshake must compare). Its own
+ * candidates go out only after it applied the remote description: libdatachannel gives ICE
+ * the remote credentials before it records the remote fingerprint, so a peer already
+ * checking can finish ICE + DTLS inside setRemoteDescription and fail the fingerprint
+ * check (see apps/edge-agent/test/system/harness.ts).
  */
 export class Endpoint {
   private remoteSet = false;
   private readonly pending: { candidate: string; mid: string }[] = [];
+  private readonly outgoing: Signal[] = [];
   remoteSdp: string | undefined;
   readonly errors: unknown[] = [];
   readonly states: string[] = [];
   private stateWaiters: { states: string[]; resolve: (s: string) => void }[] = [];
+
+  private readonly send: (signal: Signal) => void;
 
   constructor(
     readonly pc: PeerConnection,
@@ -32,8 +39,12 @@ export class Endpoint {
       this.safely(() => send({ type: type === 'offer' ? 'offer' : 'answer', sdp })),
     );
     pc.onLocalCandidate((candidate, mid) =>
-      this.safely(() => send({ type: 'candidate', candidate, mid })),
+      this.safely(() => {
+        if (this.remoteSet) send({ type: 'candidate', candidate, mid });
+        else this.outgoing.push({ type: 'candidate', candidate, mid });
+      }),
     );
+    this.send = send;
     pc.onStateChange((state) =>
       this.safely(() => {
         this.states.push(state);
@@ -57,6 +68,7 @@ export class Endpoint {
       this.pc.setRemoteDescription(signal.sdp, signal.type);
       this.remoteSet = true;
       for (const c of this.pending.splice(0)) this.pc.addRemoteCandidate(c.candidate, c.mid);
+      for (const c of this.outgoing.splice(0)) this.send(c);
     });
   }
 

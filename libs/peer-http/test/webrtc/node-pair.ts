@@ -51,11 +51,16 @@ export function forceOfferSetup(sdp: string, role: SetupRole): string {
 
 /**
  * Signaling glue for one side: forwards local SDP/candidates to the other side and queues
- * remote candidates until the remote description is set.
+ * remote candidates until the remote description is set. Local candidates go out only once
+ * this side has applied the remote description: libdatachannel gives ICE the remote
+ * credentials before it records the remote fingerprint, so a peer already checking can
+ * complete ICE and DTLS inside setRemoteDescription and fail the fingerprint check
+ * ("unknown CA"; seen under CPU load, see apps/edge-agent/test/system/harness.ts).
  */
 class Side {
   private remoteSet = false;
   private readonly pending: { candidate: string; mid: string }[] = [];
+  private readonly outgoing: { candidate: string; mid: string }[] = [];
   other!: Side;
   failure: ((error: Error) => void) | undefined;
 
@@ -72,7 +77,10 @@ class Side {
       );
     });
     pc.onLocalCandidate((candidate, mid) => {
-      this.safely(() => this.other.remoteCandidate(candidate, mid));
+      this.safely(() => {
+        if (this.remoteSet) this.other.remoteCandidate(candidate, mid);
+        else this.outgoing.push({ candidate, mid });
+      });
     });
   }
 
@@ -81,6 +89,9 @@ class Side {
     this.remoteSet = true;
     for (const { candidate, mid } of this.pending.splice(0)) {
       this.pc.addRemoteCandidate(candidate, mid);
+    }
+    for (const { candidate, mid } of this.outgoing.splice(0)) {
+      this.other.remoteCandidate(candidate, mid);
     }
   }
 
