@@ -80,14 +80,20 @@ describe('nodeDataChannelTransport over node-datachannel on loopback', () => {
     const total = 64;
     const received = collect(b, total);
     a.bufferedAmountLowThreshold = 256 * 1024;
+    // The native event reports a crossing that already happened on libdatachannel's thread:
+    // one can arrive from the first chunk draining while this loop still queues the rest
+    // (seen under CPU load: the listener then reads 12.5 MiB). What the muxer relies on is
+    // that a crossing after the queue filled is reported too, and that it re-reads the
+    // amount: wait for an event that finds the channel drained.
     const low = new Promise<number>((resolve) =>
-      a.onBufferedAmountLow(() => resolve(a.bufferedAmount)),
+      a.onBufferedAmountLow(() => {
+        if (a.bufferedAmount <= a.bufferedAmountLowThreshold) resolve(a.bufferedAmount);
+      }),
     );
     const chunk = new Uint8Array(256 * 1024);
     for (let i = 0; i < total; i++) a.send(chunk);
     expect(a.bufferedAmount).toBeGreaterThan(a.bufferedAmountLowThreshold);
-    const atLow = await low;
-    expect(atLow).toBeLessThanOrEqual(256 * 1024);
+    await low; // (a missing event fails the test by its timeout)
     expect((await received).length).toBe(total);
   });
 
