@@ -1,6 +1,8 @@
 // Session requests against the real PostgreSQL: grant checks (a viewer cannot get an
 // operator grant), signed grants the device can verify, ICE servers from org settings.
+import { createHmac } from 'node:crypto';
 import {
+  DEFAULT_GRANT_TTL_S,
   assertGrantBoundTo,
   createSigner,
   exportPublicJwk,
@@ -28,11 +30,18 @@ let deviceId: string;
 let registrarKey: unknown;
 
 const sessionKey = () => createSigner(generateKeyPair());
+const TURN_URLS = ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349'];
+const TURN_SECRET = 'coturn-static-auth-secret-for-tests';
 
 beforeAll(async () => {
   db = await createTestDatabase();
   dir = await tempDir();
-  registrar = await startRegistrar({ DATABASE_URL: db.url, DATA_DIR: dir.path });
+  registrar = await startRegistrar({
+    DATABASE_URL: db.url,
+    DATA_DIR: dir.path,
+    TURN_URLS: TURN_URLS.join(','),
+    TURN_SECRET,
+  });
   admin = await new Api(registrar.url).login();
   const code = await admin.post('/api/claim-codes', { tags: ['cam'] });
   const enrolled = await newAgent().enroll(admin, code.body.code);
@@ -55,17 +64,13 @@ afterAll(async () => {
 });
 
 describe('org settings', () => {
-  it('stores validated ICE servers; members cannot read or change them', async () => {
+  it('stores validated STUN servers; members cannot read or change them', async () => {
     const bad = await admin.put('/api/org/settings', { iceServers: [{ urls: ['http://x'] }] });
     expect(bad.status).toBe(400);
     const ok = await admin.put('/api/org/settings', {
       iceServers: [
         { urls: ['stun:stun.example.com:3478'] },
-        {
-          urls: ['turn:turn.example.com:3478?transport=udp'],
-          username: 'u',
-          credential: 'turn-secret',
-        },
+        { urls: ['stuns:stun.example.com:5349'] },
       ],
     });
     expect(ok.status).toBe(200);
@@ -74,7 +79,63 @@ describe('org settings', () => {
     expect((await member.get('/api/org/settings')).status).toBe(403);
     const audit = await admin.get('/api/audit?action=org.settings');
     expect(audit.body.items).toHaveLength(1);
-    expect(JSON.stringify(audit.body)).not.toContain('turn-secret');
+  });
+
+  it('refuses TURN servers and static credentials: the registrar issues TURN per session', async () => {
+    for (const server of [
+      { urls: ['turn:turn.example.com:3478'] },
+      { urls: ['stun:stun.example.com:3478'], username: 'u', credential: 'static-secret' },
+    ]) {
+      const r = await admin.put('/api/org/settings', { iceServers: [server] });
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.body)).toContain('TURN_URLS + TURN_SECRET');
+      expect(JSON.stringify(r.body)).not.toContain('static-secret');
+    }
+    expect((await admin.get('/api/org/settings')).body.iceServers).toHaveLength(2);
+  });
+});
+
+describe('per-session TURN credentials', () => {
+  it('mint TURN REST API credentials for this session and the console, expiring with the grant', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const r = await admin.post('/api/sessions', {
+      deviceId,
+      sessionKey: exportPublicJwk(sessionKey().publicKey),
+    });
+    expect(r.status).toBe(201);
+    const servers = r.body.iceServers as {
+      urls: string[];
+      username?: string;
+      credential?: string;
+    }[];
+    expect(servers.filter((s) => s.username === undefined).map((s) => s.urls)).toEqual([
+      ['stun:stun.example.com:3478'],
+      ['stuns:stun.example.com:5349'],
+    ]);
+    const turn = servers.find((s) => s.username !== undefined);
+    expect(turn?.urls).toEqual(TURN_URLS);
+    const [expiry, user] = String(turn?.username).split(':');
+    expect(user).toBe(`${r.body.sessionId}.console`);
+    const grant = await verifyGrant(r.body.grant, {
+      registrarKey: registrarKey as never,
+      deviceId,
+    });
+    // valid as long as the grant, plus one minute of clock slack, and no longer
+    expect(Number(expiry)).toBeGreaterThanOrEqual(grant.exp + 59);
+    expect(Number(expiry)).toBeLessThanOrEqual(grant.exp + 61);
+    expect(Number(expiry) - before).toBeLessThan(DEFAULT_GRANT_TTL_S + 120);
+    // what coturn (use-auth-secret) recomputes from the shared secret
+    expect(turn?.credential).toBe(
+      createHmac('sha1', TURN_SECRET).update(String(turn?.username)).digest('base64'),
+    );
+    // a second session gets other credentials; the secret itself never leaves
+    const again = await admin.post('/api/sessions', {
+      deviceId,
+      sessionKey: exportPublicJwk(sessionKey().publicKey),
+    });
+    const other = (again.body.iceServers as { username?: string }[]).find((s) => s.username);
+    expect(other?.username).not.toBe(turn?.username);
+    expect(JSON.stringify([r.body, again.body])).not.toContain(TURN_SECRET);
   });
 });
 

@@ -1,6 +1,7 @@
 // Two registrar replicas on one PostgreSQL and one broker: a console on replica B signals a
 // device whose agent talks MQTT through the broker of replica A. Grants are enforced, the
 // relay is per session and per device, and the audit log records sessions without payload.
+import { createHmac } from 'node:crypto';
 import { createSigner, exportPublicJwk, generateKeyPair } from '@peerfetch/crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,10 @@ import {
 } from './helpers.js';
 
 const REGISTRAR_SECRET = 'shared-registrar-mqtt-secret';
+const TURN = {
+  TURN_URLS: 'turn:turn.example.com:3478?transport=udp',
+  TURN_SECRET: 'shared-turn-secret-of-both-replicas',
+};
 let db: TestDatabase;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let replicaA: Registrar;
@@ -109,6 +114,7 @@ beforeAll(async () => {
     DATABASE_URL: db.url,
     DATA_DIR: dir.path,
     MQTT_PASSWORD: REGISTRAR_SECRET,
+    ...TURN,
   });
   adminA = await new Api(replicaA.url).login();
   const brokerUrl = (await enrollAgent(adminA)).url;
@@ -118,6 +124,7 @@ beforeAll(async () => {
     MQTT_URL: brokerUrl,
     MQTT_USERNAME: 'pf-registrar',
     MQTT_PASSWORD: REGISTRAR_SECRET,
+    ...TURN,
   });
   adminB = new Api(replicaB.url, adminA.token);
 });
@@ -158,7 +165,22 @@ describe('signaling across replicas', () => {
       sdp: 'v=0 offer',
       grant: t.body.grant,
     });
-    expect(offer.iceServers).toEqual([]);
+    // the device gets TURN credentials of its own for this session, minted by replica B
+    // (which holds the console's socket) with the secret every replica shares
+    const [turn] = offer.iceServers as { urls: string[]; username: string; credential: string }[];
+    expect(offer.iceServers).toHaveLength(1);
+    expect(turn?.urls).toEqual([TURN.TURN_URLS]);
+    const [expiry, user] = String(turn?.username).split(':');
+    expect(user).toBe(`${t.body.sessionId}.device`);
+    const consoleTurn = (t.body.iceServers as { username: string }[])[0];
+    expect(consoleTurn?.username).toMatch(new RegExp(`:${t.body.sessionId}\\.console$`));
+    const grantExp = JSON.parse(
+      Buffer.from(String(t.body.grant).split('.')[1] ?? '', 'base64url').toString(),
+    ).exp as number;
+    expect(Number(expiry)).toBe(grantExp + 60);
+    expect(turn?.credential).toBe(
+      createHmac('sha1', TURN.TURN_SECRET).update(String(turn?.username)).digest('base64'),
+    );
 
     await agent.publish('signal/out', {
       type: 'answer',
@@ -191,6 +213,20 @@ describe('signaling across replicas', () => {
     expect(await consoleB.next()).toMatchObject({ type: 'candidate', candidate: 'c2' });
 
     consoleB.send({ type: 'connected', sessionId: t.body.sessionId, path: 'host' });
+    // the agent reports its side of the path: audited, not relayed to the console
+    await agent.publish('signal/out', {
+      type: 'connected',
+      sessionId: t.body.sessionId,
+      path: 'relay',
+      pair: 'srflx→relay',
+    });
+    await agent.publish('signal/out', {
+      type: 'candidate',
+      sessionId: t.body.sessionId,
+      candidate: 'c3',
+      mid: '0',
+    });
+    expect(await consoleB.next()).toMatchObject({ type: 'candidate', candidate: 'c3' });
     consoleB.send({ type: 'hangup', sessionId: t.body.sessionId });
     expect(await agent.next()).toMatchObject({ type: 'hangup', sessionId: t.body.sessionId });
 
@@ -199,8 +235,20 @@ describe('signaling across replicas', () => {
     const log = (await adminB.get(`/api/audit?targetId=${creds.deviceId}&limit=50`)).body.items;
     const signal = log.find((e: any) => e.action === 'session.signal');
     expect(signal.details).toEqual({ sessionId: t.body.sessionId, role: 'admin' });
-    const connected = log.find((e: any) => e.action === 'session.connected');
-    expect(connected.details).toEqual({ sessionId: t.body.sessionId, path: 'host' });
+    const connected = log.filter((e: any) => e.action === 'session.connected');
+    expect(connected.find((e: any) => e.actorType === 'user').details).toEqual({
+      sessionId: t.body.sessionId,
+      path: 'host',
+    });
+    const byDevice = connected.find((e: any) => e.actorType === 'device');
+    expect(byDevice.actorId).toBe(creds.deviceId);
+    expect(byDevice.details).toMatchObject({
+      sessionId: t.body.sessionId,
+      path: 'relay',
+      pair: 'srflx→relay',
+    });
+    // no TURN credential in the audit either
+    expect(JSON.stringify(log)).not.toContain(TURN.TURN_SECRET);
     // No payload in the audit log: no SDP, no candidates.
     expect(JSON.stringify(log)).not.toMatch(/v=0|candidate:1/);
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -36,5 +39,55 @@ describe('loadConfig', () => {
     expect(loadConfig({ BOOTSTRAP_ADMIN_EMAIL: 'Root@Example.COM' }).bootstrap.adminEmail).toBe(
       'root@example.com',
     );
+  });
+
+  describe('TURN', () => {
+    const secret = 'a-long-shared-turn-secret';
+
+    it('is off by default and takes URLs with a secret', () => {
+      expect(loadConfig({}).turn).toBeUndefined();
+      const c = loadConfig({
+        TURN_URLS: 'turn:turn.example.com:3478?transport=udp, turns:turn.example.com:5349',
+        TURN_SECRET: secret,
+      });
+      expect(c.turn).toEqual({
+        urls: ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349'],
+        secret,
+      });
+    });
+
+    it('reads the secret from a file (trimmed), which wins over the variable', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pf-turn-'));
+      try {
+        const file = join(dir, 'turn-secret');
+        writeFileSync(file, `${secret}-from-file\n`, { mode: 0o600 });
+        const c = loadConfig({
+          TURN_URLS: 'turn:t:3478',
+          TURN_SECRET: secret,
+          TURN_SECRET_FILE: file,
+        });
+        expect(c.turn?.secret).toBe(`${secret}-from-file`);
+        expect(() =>
+          loadConfig({ TURN_URLS: 'turn:t:3478', TURN_SECRET_FILE: join(dir, 'missing') }),
+        ).toThrow(/TURN_SECRET_FILE: cannot read .*ENOENT/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses half or bad TURN settings, naming the variable', () => {
+      expect(() => loadConfig({ TURN_URLS: 'turn:t:3478' })).toThrow(
+        /TURN_URLS: needs TURN_SECRET/,
+      );
+      expect(() => loadConfig({ TURN_SECRET: secret })).toThrow(
+        /TURN_SECRET: set without TURN_URLS/,
+      );
+      expect(() => loadConfig({ TURN_URLS: 'stun:t:3478', TURN_SECRET: secret })).toThrow(
+        /TURN_URLS/,
+      );
+      expect(() => loadConfig({ TURN_URLS: 'turn:t:3478', TURN_SECRET: 'short' })).toThrow(
+        /TURN_SECRET/,
+      );
+    });
   });
 });

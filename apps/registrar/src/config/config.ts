@@ -1,5 +1,6 @@
 // The registrar's configuration: one zod schema, read once at boot. This is the only module
 // that reads process.env; everything else receives a `RegistrarConfig`.
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -62,6 +63,30 @@ export const configSchema = z
       .string()
       .regex(/^(mqtts?|wss?):\/\//, 'must be an mqtt(s):// or ws(s):// URL')
       .optional(),
+    /**
+     * TURN servers (comma-separated turn:/turns: URLs) for which the registrar issues
+     * per-session credentials (TURN REST API: coturn `use-auth-secret`). Needs TURN_SECRET
+     * or TURN_SECRET_FILE; no client ever gets a static TURN credential.
+     */
+    TURN_URLS: z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((u) => u.trim())
+          .filter((u) => u !== ''),
+      )
+      .pipe(
+        z
+          .array(z.string().regex(/^turns?:[^\s,]{1,250}$/, 'each must be a turn: or turns: URL'))
+          .min(1)
+          .max(8),
+      )
+      .optional(),
+    /** coturn's `static-auth-secret` (shared with the TURN servers). */
+    TURN_SECRET: z.string().min(16, 'must be at least 16 characters').max(1024).optional(),
+    /** A file holding TURN_SECRET (e.g. a container secret); takes precedence. */
+    TURN_SECRET_FILE: z.string().min(1).optional(),
     /** Built console (apps/console/dist) to serve at `/` (single-page app). Unset: API only. */
     CONSOLE_DIR: z.string().min(1).optional(),
     LOG_LEVEL: z
@@ -102,10 +127,12 @@ export const configSchema = z
       },
       consoleDir: c.CONSOLE_DIR,
       logLevel: c.LOG_LEVEL,
+      turn: c.TURN_URLS ? { urls: c.TURN_URLS, secret: c.TURN_SECRET ?? '' } : undefined,
+      turnSecretFile: c.TURN_SECRET_FILE,
     };
   });
 
-export type RegistrarConfig = z.output<typeof configSchema>;
+export type RegistrarConfig = Omit<z.output<typeof configSchema>, 'turnSecretFile'>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -122,7 +149,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`invalid registrar configuration:\n${lines.join('\n')}`);
   }
-  return parsed.data;
+  const { turnSecretFile, ...config } = parsed.data;
+  if (config.turn) {
+    const secret = turnSecretFile ? readSecretFile(turnSecretFile) : config.turn.secret;
+    if (secret.length < 16) {
+      throw new ConfigError(
+        'invalid registrar configuration:\n  TURN_URLS: needs TURN_SECRET or TURN_SECRET_FILE (at least 16 characters)',
+      );
+    }
+    config.turn = { ...config.turn, secret };
+  } else if (turnSecretFile || cleaned['TURN_SECRET']) {
+    throw new ConfigError(
+      'invalid registrar configuration:\n  TURN_SECRET: set without TURN_URLS (which TURN servers?)',
+    );
+  }
+  return config;
+}
+
+function readSecretFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new ConfigError(
+      `invalid registrar configuration:\n  TURN_SECRET_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+  }
 }
 
 /** Injection token for the config object. */

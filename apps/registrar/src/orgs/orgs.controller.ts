@@ -28,11 +28,7 @@ export class OrgsController {
     return this.orgs.update(
       p,
       {
-        iceServers: body.iceServers.map((s) => ({
-          urls: s.urls,
-          ...(s.username !== undefined ? { username: s.username } : {}),
-          ...(s.credential !== undefined ? { credential: s.credential } : {}),
-        })),
+        iceServers: body.iceServers.map((s) => ({ urls: s.urls })),
       },
       sourceIpOf(req),
     );

@@ -4,33 +4,34 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsOptional,
+  IsEmpty,
   IsString,
   Matches,
-  MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { TURN_FROM_REGISTRAR } from './orgs.types.js';
 
-const ICE_URL = /^(stun|stuns|turn|turns):[^\s]{1,250}$/;
+const STUN_URL = /^stuns?:[^\s]{1,250}$/;
 
+/** A STUN server. TURN is the registrar's (per-session credentials), never an org setting. */
 export class IceServerDto {
   @ApiProperty({ type: [String], example: ['stun:stun.example.com:3478'] })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(8)
-  @Matches(ICE_URL, { each: true, message: 'urls must be stun:, stuns:, turn: or turns: URLs' })
+  @IsString({ each: true })
+  @Matches(STUN_URL, {
+    each: true,
+    message: `urls must be stun: or stuns: URLs (${TURN_FROM_REGISTRAR})`,
+  })
   urls!: string[];
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
+  @ApiPropertyOptional({ type: String, description: 'Refused: no static TURN credentials' })
+  @IsEmpty({ message: `username: ${TURN_FROM_REGISTRAR}` })
   username?: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(256)
+  @ApiPropertyOptional({ type: String, description: 'Refused: no static TURN credentials' })
+  @IsEmpty({ message: `credential: ${TURN_FROM_REGISTRAR}` })
   credential?: string;
 }
 

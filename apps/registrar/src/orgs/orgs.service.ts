@@ -5,18 +5,16 @@ import type { Principal } from '../auth/auth.types.js';
 import { notFound } from '../common/errors.js';
 import { AUTHZ_CACHE_TTL_MS, TtlCache } from '../common/ttl-cache.js';
 import { OrgsRepository } from './orgs.repository.js';
-import { DEFAULT_ORG_SETTINGS, type OrgSettings } from './orgs.types.js';
+import { DEFAULT_ORG_SETTINGS, type OrgSettings, TURN_FROM_REGISTRAR } from './orgs.types.js';
 
-const iceUrl = z.string().regex(/^(stun|stuns|turn|turns):[^\s]{1,250}$/);
+const stunUrl = z
+  .string()
+  .regex(/^(stun|stuns|turn|turns):[^\s]{1,250}$/, 'must be a stun: or stuns: URL')
+  .refine((u) => /^stuns?:/.test(u), TURN_FROM_REGISTRAR);
+// No static credentials: nothing here may end up as a long-lived secret in every client.
 const settingsSchema = z.object({
   iceServers: z
-    .array(
-      z.object({
-        urls: z.union([iceUrl, z.array(iceUrl).min(1).max(8)]),
-        username: z.string().max(256).optional(),
-        credential: z.string().max(256).optional(),
-      }),
-    )
+    .array(z.object({ urls: z.union([stunUrl, z.array(stunUrl).min(1).max(8)]) }).strict())
     .max(8),
 });
 
@@ -56,7 +54,6 @@ export class OrgsService {
       action: 'org.settings',
       targetType: 'organization',
       targetId: p.orgId,
-      // TURN credentials are secrets: record which servers, not their credentials.
       details: { iceServers: valid.iceServers.map((s) => s.urls) },
       sourceIp,
     });

@@ -16,6 +16,7 @@ import { type GrantRole, grantRoleAtLeast } from '../grants/grants.types.js';
 import { REGISTRAR_KEY, type RegistrarKey } from '../keys/registrar-key.js';
 import { OrgsService } from '../orgs/orgs.service.js';
 import type { IceServer } from '../orgs/orgs.types.js';
+import { sessionIceServers } from './ice-servers.js';
 
 export interface SessionTicket {
   sessionId: string;
@@ -41,7 +42,8 @@ export class SessionsService {
   /**
    * A session to a device: checks the caller's grant (a viewer cannot obtain an operator
    * grant), signs a short-lived grant bound to the console's session key, and returns it
-   * with the org's ICE servers.
+   * with the org's STUN servers and, when TURN is configured, TURN credentials minted for
+   * this session's console (the device gets its own with the offer).
    */
   async request(
     p: Principal,
@@ -92,7 +94,15 @@ export class SessionsService {
       }
       throw error;
     }
-    const { iceServers } = await this.orgs.settings(p.orgId);
+    const expiresAt = now + DEFAULT_GRANT_TTL_S * 1000;
+    const iceServers = sessionIceServers({
+      orgServers: (await this.orgs.settings(p.orgId)).iceServers,
+      turn: this.config.turn,
+      sessionId,
+      party: 'console',
+      expiresAt,
+      now,
+    });
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',
@@ -108,7 +118,7 @@ export class SessionsService {
       deviceId: device.id,
       role,
       grant,
-      expiresAt: new Date(now + DEFAULT_GRANT_TTL_S * 1000).toISOString(),
+      expiresAt: new Date(expiresAt).toISOString(),
       iceServers,
     };
   }

@@ -33,6 +33,7 @@ import { REGISTRAR_KEY, type RegistrarKey } from '../keys/registrar-key.js';
 import { MqttService } from '../mqtt/mqtt.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { OrgsService } from '../orgs/orgs.service.js';
+import { sessionIceServers } from '../sessions/ice-servers.js';
 import {
   agentMessageSchema,
   type ConsoleMessage,
@@ -276,7 +277,13 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     }
     const existing = this.routes.get(grant.sid);
     if (existing && existing.conn !== conn) return refuse('CONFLICT', 'session already in use');
-    const { iceServers } = await this.orgs.settings(p.orgId);
+    const iceServers = sessionIceServers({
+      orgServers: (await this.orgs.settings(p.orgId)).iceServers,
+      turn: this.config.turn,
+      sessionId: grant.sid,
+      party: 'device',
+      expiresAt: grant.exp * 1000,
+    });
     this.routes.set(grant.sid, { conn, deviceId: device.id });
     conn.sessions.add(grant.sid);
     await this.mqtt.sendToDevice(device.id, {
@@ -306,6 +313,25 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     const route = this.routes.get(parsed.data.sessionId);
     // The session must belong to the device that published (topic identity, broker-enforced).
     if (!route || route.deviceId !== deviceId) return;
+    if (parsed.data.type === 'connected') {
+      // the device's side of the session's path, for the audit trail (the console reports its own)
+      void this.audit.record({
+        orgId: route.conn.principal.orgId,
+        actorType: 'device',
+        actorId: deviceId,
+        action: 'session.connected',
+        targetType: 'device',
+        targetId: deviceId,
+        details: {
+          sessionId: parsed.data.sessionId,
+          path: parsed.data.path,
+          pair: parsed.data.pair,
+          userId: route.conn.principal.userId,
+        },
+        sourceIp: null,
+      });
+      return;
+    }
     this.send(route.conn, parsed.data);
     if (parsed.data.type === 'hangup' || parsed.data.type === 'error') {
       this.routes.delete(parsed.data.sessionId);

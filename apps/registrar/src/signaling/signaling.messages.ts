@@ -18,6 +18,9 @@ const mid = z
   .nullable()
   .transform((m) => m ?? '0');
 
+/** ICE path of a selected candidate pair: as indirect as its most indirect end. */
+const pathType = z.enum(['host', 'srflx', 'prflx', 'relay', 'unknown']);
+
 export const consoleMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('offer'),
@@ -32,7 +35,7 @@ export const consoleMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('connected'),
     sessionId: id,
     /** ICE path of the selected candidate pair (audit only). */
-    path: z.enum(['host', 'srflx', 'prflx', 'relay', 'unknown']),
+    path: pathType,
   }),
 ]);
 export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
@@ -43,6 +46,14 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('candidate'), sessionId: id, candidate, mid }),
   z.object({ type: z.literal('hangup'), sessionId: id, reason: z.string().max(200).optional() }),
   z.object({ type: z.literal('error'), sessionId: id, reason: z.string().max(200) }),
+  z.object({
+    type: z.literal('connected'),
+    sessionId: id,
+    /** The agent's view of the selected pair (audit only, not relayed). */
+    path: pathType,
+    /** Candidate types, agent end first, e.g. "srflx→relay". */
+    pair: z.string().regex(/^[a-z]{1,8}→[a-z]{1,8}$/),
+  }),
 ]);
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 
