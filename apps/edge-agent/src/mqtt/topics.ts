@@ -61,8 +61,18 @@ export const signalInSchema = z.discriminatedUnion('type', [
 export type SignalIn = z.infer<typeof signalInSchema>;
 
 /** Agent → registrar. */
+/** ICE path of a session's selected candidate pair: as indirect as its most indirect end. */
+export type PathType = 'host' | 'srflx' | 'prflx' | 'relay' | 'unknown';
+
 export type SignalOut =
   | { type: 'answer'; sessionId: string; sdp: string }
+  | {
+      type: 'connected';
+      sessionId: string;
+      path: PathType;
+      /** Candidate types of the selected pair, this end first (e.g. "srflx→relay"). */
+      pair: string;
+    }
   | { type: 'candidate'; sessionId: string; candidate: string; mid: string }
   | { type: 'hangup' | 'error'; sessionId: string; reason: string };
 

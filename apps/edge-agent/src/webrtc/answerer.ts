@@ -6,6 +6,8 @@
 // channel handshake from @peerfetch/crypto (`deviceHandshake`: device key, pinned registrar
 // key, both DTLS fingerprints, replay cache) BEFORE any peer-http frame; only then
 // `servePeerHttp` with the router bound to the verified grant (user, role, routes).
+// Once connected, the selected pair's path (host / srflx / prflx / relay) goes to the
+// registrar (`connected`), which records it in the session's audit trail.
 // Closed and freed on: hangup, peer-http idle timeout, ICE/DTLS failure or disconnect,
 // grant expiry, handshake failure, channel close, `closeAll` (SIGTERM).
 // Every node-datachannel callback catches: a throw inside one aborts the process.
@@ -27,7 +29,7 @@ import type { SessionAnswerer } from '../agent.js';
 import type { SessionContext, SessionHandler } from '../http/router.js';
 import { type DeviceIdentity, deviceKeyPair } from '../identity.js';
 import type { Logger } from '../log.js';
-import type { SignalIn, SignalOut } from '../mqtt/topics.js';
+import type { PathType, SignalIn, SignalOut } from '../mqtt/topics.js';
 
 type Offer = Extract<SignalIn, { type: 'offer' }>;
 type IceServer = Offer['iceServers'][number];
@@ -51,6 +53,16 @@ export interface WebRtcAnswererOptions {
     name: string,
     config: ConstructorParameters<typeof nodeDataChannel.PeerConnection>[1],
   ) => PeerConnection;
+}
+
+type SelectedPair = ReturnType<PeerConnection['getSelectedCandidatePair']>;
+
+/** The path of a selected pair: as indirect as its most indirect end (as the console says). */
+export function pathOf(pair: SelectedPair): { path: PathType; pair: string } {
+  if (!pair) return { path: 'unknown', pair: 'unknown' };
+  const types = [pair.local.type, pair.remote.type].map((t) => String(t));
+  const path = (['relay', 'srflx', 'prflx', 'host'] as const).find((t) => types.includes(t));
+  return { path: path ?? 'unknown', pair: types.join('→') };
 }
 
 /** node-datachannel takes ICE servers as URLs with credentials inline. */
@@ -81,6 +93,7 @@ class Session {
   pending: { candidate: string; mid: string }[] = [];
   timers: NodeJS.Timeout[] = [];
   closed = false;
+  pathReported = false;
   inFlight = 0;
   lastActivity = 0;
   constructor(
@@ -196,7 +209,13 @@ export class WebRtcAnswerer implements SessionAnswerer {
     );
     pc.onStateChange((state) =>
       this.safely(s, () => {
-        if (state === 'failed' || state === 'disconnected' || state === 'closed') {
+        if (state === 'connected' && !s.pathReported) {
+          // which way the bytes go (host / srflx / relay): for the session's audit entry
+          s.pathReported = true;
+          const path = pathOf(pc.getSelectedCandidatePair());
+          log.info({ sessionId: s.id, ...path }, 'session connected');
+          void this.sendSafe({ type: 'connected', sessionId: s.id, ...path });
+        } else if (state === 'failed' || state === 'disconnected' || state === 'closed') {
           this.close(s, `connection ${state}`, state !== 'closed');
         }
       }),

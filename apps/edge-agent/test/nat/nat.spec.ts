@@ -69,6 +69,7 @@ function useLab(options: LabOptions) {
 function record(name: string, r: SessionResult): void {
   const entry = {
     path: `${r.selected?.local.type}→${r.selected?.remote.type}`,
+    devicePath: r.device?.path,
     transport: r.selected?.local.transport,
     setupMs: r.setupMs,
     mibPerS: r.mibPerS !== undefined ? Math.round(r.mibPerS * 10) / 10 : undefined,
@@ -134,6 +135,8 @@ describe.skipIf(!available.ok)('NAT traversal (network namespaces, coturn)', () 
       expect(r.selected?.remote.type).toBe('srflx');
       expect(r.selected?.local.address).toBe('203.0.113.20'); // the console NAT's WAN address
       expect(r.selected?.remote.address).toBe('203.0.113.10'); // the device NAT's WAN address
+      // the device reports the same path for the session's audit entry (its end first)
+      expect(r.device).toEqual({ path: 'srflx', pair: 'srflx→srflx' });
       expect(r.bytes).toBe(CLIP_SIZE);
       expect(r.sha256).toBe(clipSha);
       record('direct (EIM both sides)', r);
@@ -163,6 +166,7 @@ describe.skipIf(!available.ok)('NAT traversal (network namespaces, coturn)', () 
       });
       expect(r.ok, explain(r, ctx.lab, ctx.device)).toBe(true);
       expect(r.selected?.local.type).toBe('relay');
+      expect(r.device?.path).toBe('relay');
       expect(r.sha256).toBe(clipSha);
       record('relay (console relay-only policy, EIM NATs)', r);
     });
@@ -184,6 +188,7 @@ describe.skipIf(!available.ok)('NAT traversal (network namespaces, coturn)', () 
       expect(r.ok, explain(r, ctx.lab, ctx.device)).toBe(true);
       const types = [r.selected?.local.type, r.selected?.remote.type];
       expect(types).toContain('relay');
+      expect(r.device?.path).toBe('relay');
       expect(r.bytes).toBe(CLIP_SIZE);
       expect(r.sha256).toBe(clipSha);
       // coturn itself saw the clip go through an allocation made with a REST-API username

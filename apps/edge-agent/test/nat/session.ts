@@ -37,6 +37,8 @@ export interface SessionResult {
   states?: string[];
   survived?: boolean;
   brokeAfterMs?: number;
+  /** What the device's answerer reported (`connected`: path of its selected pair). */
+  device?: { path: string; pair: string };
   /** The console's libdatachannel log, kept when the session failed. */
   consoleLog?: string;
 }
@@ -167,22 +169,16 @@ export async function runSession(
   ]);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  // WORKAROUND (agent bug, reported): WebRtcAnswerer registers a session only after
-  // `await verifyGrant(...)`, and drops a `candidate` for a session it does not know yet.
-  // A console that trickles right after its offer (as browsers do) loses those candidates
-  // at random (seen here: a direct EIM session never connected because the device had no
-  // console candidate). Until the answerer buffers them, hold the console's candidates
-  // until the device has answered.
-  let answered = false;
-  const held: string[] = [];
-  // device → console (only this session's messages)
+  // device → console (only this session's messages); the device's path report is kept
+  let reported: SessionResult['device'];
   device.onSignal((line) => {
     if (!line.includes(sessionId)) return;
-    child.stdin?.write(`${line}\n`);
-    if (!answered && line.includes('"type":"answer"')) {
-      answered = true;
-      for (const h of held.splice(0)) device.write(h);
+    if (line.includes('"type":"connected"')) {
+      const m = JSON.parse(line) as { path: string; pair: string };
+      reported = { path: m.path, pair: m.pair };
+      return;
     }
+    child.stdin?.write(`${line}\n`);
   });
   return new Promise<SessionResult>((resolve) => {
     let result: SessionResult | undefined;
@@ -196,12 +192,12 @@ export async function runSession(
       if (m.type === 'result') result = m as SessionResult;
       else if (m.type === 'event') {
         o.onEvent?.(m, () => child.stdin?.write(`${JSON.stringify({ type: 'mark' })}\n`));
-      } else if (m.type === 'candidate' && !answered) held.push(line);
-      else device.write(line); // console → device
+      } else device.write(line); // console → device (it holds its candidates until the answer)
     });
     child.once('exit', (code) => {
       device.write(JSON.stringify({ type: 'hangup', sessionId, reason: 'console gone' }));
       const r = result ?? { ok: false, error: `console exited (${code}) without result` };
+      if (reported) r.device = reported;
       if (!r.ok) r.consoleLog = stderr.slice(-20_000);
       resolve(r);
     });

@@ -98,6 +98,7 @@ interface ConsolePeer {
   sessionId: string;
   client: PeerHttpSession;
   pc: PeerConnection;
+  connected(): Extract<SignalOut, { type: 'connected' }> | undefined;
   close(): void;
 }
 
@@ -135,6 +136,8 @@ async function connect(
   });
   let remoteSet = false;
   const pending: { candidate: string; mid: string }[] = [];
+  const outgoing: { candidate: string; mid: string }[] = [];
+  let connected: Extract<SignalOut, { type: 'connected' }> | undefined;
   let refused: ((reason: string) => void) | undefined;
   const refusal = new Promise<string>((r) => (refused = r));
   outbox.set(sessionId, (m) => {
@@ -143,9 +146,13 @@ async function connect(
         pc.setRemoteDescription(m.sdp, 'answer');
         remoteSet = true;
         for (const c of pending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
+        for (const c of outgoing.splice(0))
+          void target.handle({ type: 'candidate', sessionId, ...c });
       } else if (m.type === 'candidate') {
         if (remoteSet) pc.addRemoteCandidate(m.candidate, m.mid);
         else pending.push({ candidate: m.candidate, mid: m.mid });
+      } else if (m.type === 'connected') {
+        connected = m;
       } else {
         refused?.(m.reason);
       }
@@ -165,7 +172,10 @@ async function connect(
   });
   pc.onLocalCandidate((candidate, mid) => {
     try {
-      void target.handle({ type: 'candidate', sessionId, candidate, mid });
+      // sent once the answer is applied (libdatachannel fingerprint race, see
+      // test/system/harness.ts)
+      if (remoteSet) void target.handle({ type: 'candidate', sessionId, candidate, mid });
+      else outgoing.push({ candidate, mid });
     } catch {
       // idem
     }
@@ -199,6 +209,8 @@ async function connect(
     sessionId,
     client,
     pc,
+    /** The answerer's `connected` report (path of its selected pair), once sent. */
+    connected: () => connected,
     close: () => {
       void client.close().catch(() => undefined);
       pc.close();
@@ -210,6 +222,13 @@ describe('WebRtcAnswerer over node-datachannel', () => {
   it('operator: info, clips with Range, proxied API with streamed body, audit', async () => {
     const c = await connect('operator');
     expect(answerer.activeSessions).toBe(1);
+    // loopback: both ends host candidates, reported once the agent is connected
+    expect(c.connected()).toEqual({
+      type: 'connected',
+      sessionId: c.sessionId,
+      path: 'host',
+      pair: 'host→host',
+    });
     const info = await c.client.fetch('/_agent/info');
     expect(await info.json()).toEqual({ deviceId, name: 'cam-webrtc' });
 
