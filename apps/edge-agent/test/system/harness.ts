@@ -88,7 +88,11 @@ export interface RegistrarProcess {
 
 export const ADMIN = { email: 'admin@agent-system.test', password: 'agent-system-Passw0rd!' };
 
-export async function startRegistrar(databaseUrl: string, dataDir: string) {
+export async function startRegistrar(
+  databaseUrl: string,
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+) {
   const port = await freePort();
   const mqttPort = await freePort();
   const mqttPassword = randomBytes(24).toString('base64url');
@@ -106,6 +110,7 @@ export async function startRegistrar(databaseUrl: string, dataDir: string) {
     LOGIN_RATE_LIMIT: '1000',
     LOG_LEVEL: 'warn',
     CHECKPOINT_DISABLE: '1',
+    ...extraEnv,
   };
   const reg: RegistrarProcess = {
     url: `http://127.0.0.1:${port}`,

@@ -190,6 +190,11 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
         done(null, subscription);
       },
     });
+    // every message through the broker (agents' heartbeats and signaling, ours): with the
+    // HTTP and WebSocket counters, what the control plane carried (no payload: docs/architecture.md)
+    broker.on('publish', (packet) => {
+      if (!packet.topic.startsWith('$SYS/')) this.metrics.brokerBytes.inc(packet.payload.length);
+    });
     const server = createServer((socket) => broker.handle(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -55,6 +55,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly brokerBytes = new Counter({
+    name: 'registrar_broker_publish_bytes_total',
+    help: 'Payload bytes of every message published through the embedded broker, by any client (not $SYS)',
+    registers: [this.registry],
+  });
+
   readonly dbQueries = new Counter({
     name: 'registrar_db_queries_total',
     help: 'SQL statements sent to the database (Prisma)',
