@@ -177,4 +177,40 @@ describe.skipIf(!inNetns)('no payload through the registrar', () => {
     // ...and the clip did not
     expect(total).toBeLessThan(CLIP_SIZE / 100);
   });
+
+  it('a user without a grant on the device cannot connect (refused by the registrar)', async () => {
+    const api = await new Api(registrar.url).login();
+    const user = { email: 'nogrant@agent-system.test', password: 'no-grant-Passw0rd!' };
+    const created = await api.call('POST', '/api/users', {
+      ...user,
+      name: 'No Grant',
+      role: 'member',
+    });
+    expect(created.status).toBe(201);
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${registrar.url}/`);
+    const refusal = await page.evaluate(
+      async ({ registrarUrl, email, password, deviceId }) => {
+        const w = globalThis as unknown as {
+          peerfetch: {
+            PeerFetch: new (config: unknown) => {
+              connect(id: string): Promise<void>;
+              state: string;
+            };
+          };
+        };
+        const pf = new w.peerfetch.PeerFetch({ registrarUrl, email, password });
+        try {
+          await pf.connect(deviceId);
+          return { connected: true, state: pf.state };
+        } catch (e) {
+          const err = e as { name: string; code?: string; message: string };
+          return { connected: false, name: err.name, code: err.code, message: err.message };
+        }
+      },
+      { registrarUrl: registrar.url, ...user, deviceId },
+    );
+    expect(refusal).toMatchObject({ connected: false, name: 'PeerFetchError' });
+    expect(JSON.stringify(refusal)).toMatch(/not found|NOT_FOUND|404/i);
+  });
 });

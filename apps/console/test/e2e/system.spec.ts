@@ -1,0 +1,237 @@
+// The console against the REAL system in Debian Chromium: the registrar process (fresh
+// PostgreSQL database, embedded broker) serves the built console, the edge-agent process
+// enrolls with a claim code and stays online over MQTT. Through the UI: sign in → the device
+// is online in the fleet → Connect (verified) → the demo API's JSON → a clip plays and a seek
+// to the middle plays from there → a download's SHA-256 matches; a viewer cannot POST; a
+// user without a grant cannot connect. Desktop and 390×844. Screenshots go to
+// artifacts/screenshots/system-*.png (gitignored). Runs inside the loopback-only namespace.
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAMPLE_CLIP, SAMPLE_THUMB } from '../../../edge-agent/src/demo/sample-clips.js';
+import { writeSyntheticFile } from '../../../edge-agent/src/demo/synthetic.js';
+import { startDemoUpstream } from '../../../edge-agent/src/demo/upstream.js';
+import { buildAgent } from '../../../edge-agent/test/support/build.js';
+import {
+  ADMIN,
+  type AgentProcess,
+  Api,
+  type RegistrarProcess,
+  type TestDatabase,
+  createDatabase,
+  startAgent,
+  startRegistrar,
+  waitFor,
+} from '../../../edge-agent/test/system/harness.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const shots = resolve(root, 'artifacts/screenshots');
+const DEVICE = 'cam-e2e';
+const LARGE = 'recording-large.bin';
+const LARGE_SIZE = 5 * 1024 * 1024 + 77;
+const VIEWER = { email: 'viewer@e2e.test', password: 'viewer-e2e-Passw0rd!' };
+const NOBODY = { email: 'nogrant@e2e.test', password: 'nogrant-e2e-Passw0rd!' };
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-gpu',
+  '--disable-quic',
+  '--autoplay-policy=no-user-gesture-required',
+];
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+] as const;
+
+let work: string;
+let db: TestDatabase;
+let registrar: RegistrarProcess;
+let agent: AgentProcess;
+let upstream: Awaited<ReturnType<typeof startDemoUpstream>>;
+let browser: Browser;
+let deviceId: string;
+let largeSha: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'console-system-'));
+  const clips = join(work, 'clips');
+  await mkdir(clips);
+  await copyFile(SAMPLE_CLIP, join(clips, 'front-door.mp4'));
+  await copyFile(SAMPLE_THUMB, join(clips, 'front-door.jpg'));
+  largeSha = await writeSyntheticFile(join(clips, LARGE), LARGE_SIZE, 5);
+  // the console as `npm start` serves it: built, from the registrar's CONSOLE_DIR
+  const site = join(work, 'site');
+  const env = process.env['NODE_ENV'];
+  process.env['NODE_ENV'] = 'production';
+  try {
+    await build({ root, logLevel: 'warn', build: { outDir: site, emptyOutDir: true } });
+  } finally {
+    process.env['NODE_ENV'] = env;
+  }
+  db = await createDatabase();
+  registrar = await startRegistrar(db.url, join(work, 'registrar'), { CONSOLE_DIR: site });
+  const api = await new Api(registrar.url).login();
+  upstream = await startDemoUpstream({ name: DEVICE, port: 0 });
+  const claim = await api.call('POST', '/api/claim-codes', { label: DEVICE, ttlHours: 1 });
+  expect(claim.status).toBe(201);
+  agent = startAgent(buildAgent(), {
+    REGISTRAR_URL: registrar.url,
+    CLAIM_CODE: String(claim.body['code']),
+    DEVICE_NAME: DEVICE,
+    DATA_DIR: join(work, 'agent'),
+    CLIPS_DIR: clips,
+    UPSTREAM_ORIGINS: upstream.url,
+    ICE_BIND_ADDRESS: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  });
+  const device = await waitFor('device enrolled and online', async () =>
+    (await api.devices()).find((d) => d.name === DEVICE && d.status === 'online'),
+  );
+  deviceId = device.id;
+  for (const user of [VIEWER, NOBODY]) {
+    const r = await api.call('POST', '/api/users', { ...user, name: user.email, role: 'member' });
+    expect(r.status).toBe(201);
+    if (user === VIEWER) {
+      const g = await api.call('POST', '/api/grants', {
+        userId: String(r.body['id']),
+        deviceId,
+        role: 'viewer',
+      });
+      expect(g.status).toBe(201);
+    }
+  }
+  await mkdir(shots, { recursive: true });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  agent?.child.kill('SIGKILL');
+  await registrar?.stop('SIGKILL');
+  await upstream?.close();
+  await db?.drop();
+  if (work) await rm(work, { recursive: true, force: true });
+  // the registrar's output helps when something above failed
+  if (registrar && process.env['E2E_DEBUG']) console.log(registrar.output());
+});
+
+async function signIn(
+  viewport: (typeof VIEWPORTS)[number],
+  user: { email: string; password: string },
+) {
+  const context = await browser.newContext({
+    viewport: { width: viewport.width, height: viewport.height },
+    deviceScaleFactor: 1,
+    isMobile: viewport.name === 'phone',
+    hasTouch: viewport.name === 'phone',
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${registrar.url}/`);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return { context, page, errors };
+}
+
+const state = (page: Page) => page.getByTestId('session-state');
+
+describe.each(VIEWPORTS)('the real system at $name', (viewport) => {
+  it('sign in → device online → connect (verified) → API → clip plays and seeks → download', async () => {
+    const { context, page, errors } = await signIn(viewport, ADMIN);
+    try {
+      const link = page.getByRole('link', { name: DEVICE });
+      await link.waitFor({ timeout: 20_000 });
+      await expect
+        .poll(() => page.getByText('Online').count(), { timeout: 20_000 })
+        .toBeGreaterThan(0);
+      await page.screenshot({ path: join(shots, `system-fleet-${viewport.name}.png`) });
+      await link.click();
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await expect.poll(() => state(page).textContent(), { timeout: 30_000 }).toBe('Verified');
+
+      await page.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => page.getByTestId('response-status').textContent()).toMatch(/^\s*200/);
+      const body: unknown = JSON.parse(
+        (await page.getByTestId('response-body').textContent()) ?? '',
+      );
+      expect(body).toMatchObject({ message: `hello from ${DEVICE}` });
+
+      await page.getByRole('tab', { name: 'Clips' }).click();
+      await page.getByRole('button', { name: 'Play front-door.mp4' }).click();
+      const video = page.getByTestId('player');
+      await video.waitFor();
+      await video.evaluate((v: HTMLVideoElement) => {
+        v.muted = true;
+        void v.play();
+      });
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
+        .toBeGreaterThan(0.5);
+      const middle = (await video.evaluate((v: HTMLVideoElement) => v.duration)) / 2;
+      await video.evaluate((v: HTMLVideoElement, t: number) => {
+        v.currentTime = t;
+        void v.play();
+      }, middle);
+      await expect
+        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
+        .toBeGreaterThan(middle + 0.5);
+      await video.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(shots, `system-clips-${viewport.name}.png`) });
+
+      await page.getByRole('button', { name: `Download ${LARGE}` }).click();
+      await expect
+        .poll(() => page.getByTestId('download-sha256').textContent(), { timeout: 30_000 })
+        .toBe(largeSha);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('roles against the real registrar and agent', () => {
+  it('a viewer connects and reads, but cannot POST', async () => {
+    const { context, page, errors } = await signIn(VIEWPORTS[1], VIEWER);
+    try {
+      await page.getByRole('link', { name: DEVICE }).click({ timeout: 20_000 });
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await expect.poll(() => state(page).textContent(), { timeout: 30_000 }).toBe('Verified');
+      const select = page.getByLabel('Method');
+      expect(await select.locator('option[value="POST"]').isDisabled()).toBe(true);
+      await page.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => page.getByTestId('response-status').textContent()).toMatch(/^\s*200/);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a user without a grant does not see the device and cannot connect to it', async () => {
+    const { context, page } = await signIn(VIEWPORTS[0], NOBODY);
+    try {
+      await page
+        .getByRole('heading', { name: /fleet|devices/i })
+        .first()
+        .waitFor();
+      expect(await page.getByRole('link', { name: DEVICE }).count()).toBe(0);
+      // even with the device's address typed in
+      await page.goto(`${registrar.url}/devices/${deviceId}/session?connect=1`);
+      await expect.poll(() => state(page).textContent(), { timeout: 30_000 }).toBe('Failed');
+      // the registrar refuses the session (and does not tell whether the device exists)
+      expect(await page.getByRole('alert').textContent()).toContain('device not found');
+      await page.screenshot({ path: join(shots, 'system-no-grant-desktop.png') });
+    } finally {
+      await context.close();
+    }
+  });
+});
