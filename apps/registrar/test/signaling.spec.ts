@@ -402,11 +402,16 @@ describe('signaling across replicas', () => {
     await c.next((m) => m.type === 'ready');
     const agent = await startAgent(creds);
     await agent.publish('status', { state: 'online', agentVersion: '0.1.0', ts: Date.now() }, true);
-    expect(await c.next((m) => m.type === 'presence' && m.deviceId === creds.deviceId)).toEqual({
+    const before = Date.now();
+    const pushed = await c.next((m) => m.type === 'presence' && m.deviceId === creds.deviceId);
+    expect(pushed).toEqual({
       type: 'presence',
       deviceId: creds.deviceId,
       status: 'online',
+      ts: expect.any(Number),
     });
+    expect(pushed.ts).toBeGreaterThanOrEqual(before - 1_000);
+    expect(pushed.ts).toBeLessThanOrEqual(Date.now());
   });
 
   it('refuses unauthenticated and cross-site upgrades', async () => {

@@ -1,6 +1,10 @@
-// Live device presence. The fleet store listens to a PresenceSource; the registrar's
-// WebSocket will feed one (its protocol is not specified yet: docs/signaling.md), tests
-// and the demo use the in-memory source.
+// Live device presence. The fleet store listens to a PresenceSource: in the app, the
+// registrar pushes `{type:"presence", deviceId, status, ts}` on its signaling WebSocket
+// (docs/signaling.md) to every socket of a user who may see the device; tests use the
+// in-memory source.
+import type { SocketLike } from '../platform/index.js';
+import { parseRegistrarMessage } from './session/signaling.js';
+
 export interface PresenceUpdate {
   deviceId: string;
   status: 'online' | 'offline';
@@ -35,5 +39,78 @@ export class MemoryPresenceSource implements PresenceSource {
 
   subscriberCount(orgId: string): number {
     return this.listeners.get(orgId)?.size ?? 0;
+  }
+}
+
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * Presence pushed by the registrar over one signaling WebSocket, opened while anybody
+ * listens and closed when the last listener leaves. A dropped socket is reopened with
+ * capped exponential backoff (1 s … 30 s); the fleet reloads what it missed on its own.
+ */
+export class RegistrarPresenceSource implements PresenceSource {
+  private readonly listeners = new Set<(update: PresenceUpdate) => void>();
+  private socket: SocketLike | null = null;
+  private retryMs = RETRY_MIN_MS;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly open: () => SocketLike,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
+
+  /** The socket is the user's: the registrar pushes only the devices this user may see. */
+  subscribe(_orgId: string, listener: (update: PresenceUpdate) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.socket && !this.timer) this.connect();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.stop();
+    };
+  }
+
+  private connect(): void {
+    this.timer = null;
+    let socket: SocketLike;
+    try {
+      socket = this.open();
+    } catch {
+      this.retry();
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener('open', () => {
+      this.retryMs = RETRY_MIN_MS;
+    });
+    socket.addEventListener('message', (event) => {
+      const m = parseRegistrarMessage((event as MessageEvent).data);
+      if (m?.['type'] !== 'presence' || typeof m['deviceId'] !== 'string') return;
+      const status = m['status'];
+      if (status !== 'online' && status !== 'offline') return;
+      const ts = typeof m['ts'] === 'number' ? m['ts'] : this.now();
+      const update: PresenceUpdate = { deviceId: m['deviceId'], status, ts };
+      for (const listener of [...this.listeners]) listener(update);
+    });
+    socket.addEventListener('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.listeners.size > 0) this.retry();
+    });
+  }
+
+  private retry(): void {
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  private stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
   }
 }

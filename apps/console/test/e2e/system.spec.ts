@@ -234,4 +234,18 @@ describe('roles against the real registrar and agent', () => {
       await context.close();
     }
   });
+
+  it('presence is live: the agent going away turns the device Offline in the open fleet', async () => {
+    const { context, page } = await signIn(VIEWPORTS[0], ADMIN);
+    try {
+      const row = page.getByRole('row').filter({ hasText: DEVICE });
+      await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('Online');
+      agent.child.kill('SIGTERM'); // graceful: it publishes "offline" before it exits
+      // pushed over the registrar's WebSocket: no reload, no polling
+      await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('Offline');
+      await page.screenshot({ path: join(shots, 'system-fleet-offline-desktop.png') });
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -344,12 +344,13 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     orgId: string;
     status: 'online' | 'offline';
   }): Promise<void> {
+    const ts = Date.now();
     const device = await this.devices.authzTarget(e.orgId, e.deviceId);
     if (!device) return;
     for (const conn of this.conns) {
       if (conn.principal.orgId !== e.orgId) continue;
       if ((await this.grants.effectiveRole(conn.principal, device)) === null) continue;
-      this.send(conn, { type: 'presence', deviceId: e.deviceId, status: e.status });
+      this.send(conn, { type: 'presence', deviceId: e.deviceId, status: e.status, ts });
     }
   }
 }

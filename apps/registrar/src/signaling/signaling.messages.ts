@@ -61,7 +61,7 @@ export type ServerMessage =
   | AgentMessage
   | { type: 'ready'; userId: string; orgId: string }
   | { type: 'session'; sessionId: string; deviceId: string }
-  | { type: 'presence'; deviceId: string; status: 'online' | 'offline' }
+  | { type: 'presence'; deviceId: string; status: 'online' | 'offline'; ts: number }
   | { type: 'error'; code: string; message: string; sessionId?: string };
 
 /** Token bucket: `capacity` messages at once, refilled at `perSecond`. */

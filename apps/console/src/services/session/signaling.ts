@@ -37,7 +37,8 @@ export type SignalingFactory = (sessionId: string) => Promise<SignalingChannel>;
 const OPEN = 1;
 const MAX_MESSAGE = 64 * 1024;
 
-function parse(data: unknown): Record<string, unknown> | null {
+/** A registrar message (a JSON object of at most 64 KiB), or null. */
+export function parseRegistrarMessage(data: unknown): Record<string, unknown> | null {
   if (typeof data !== 'string' || data.length > MAX_MESSAGE) return null;
   try {
     const v: unknown = JSON.parse(data);
@@ -155,7 +156,7 @@ export class RegistrarSignaling implements SignalingChannel {
   }
 
   private receive(event: Event): void {
-    const m = parse((event as MessageEvent).data);
+    const m = parseRegistrarMessage((event as MessageEvent).data);
     if (!m) return;
     const type = str(m, 'type');
     const sid = str(m, 'sessionId');
