@@ -177,6 +177,22 @@ describe('console app', () => {
       /^data:image\/svg\+xml/,
     );
     expect(h.registrar.state.claimCodes.at(-1)?.tags).toEqual(['site:north', 'camera']);
+    // the device enrolls with the code and comes online: it appears live on this page
+    const watch = () => h.root.querySelector('[data-testid="enroll-watch"]')?.textContent ?? '';
+    expect(watch()).toContain('Waiting for the device');
+    const gate = h.registrar.state.devices.find((d) => d.id === DEMO_IDS.gate);
+    const newId = '0e0e0e0e-0000-4000-8000-0000000000aa';
+    h.registrar.state.devices.push({
+      ...(gate as NonNullable<typeof gate>),
+      id: newId,
+      name: 'north-gate-2',
+      keyFingerprint: 'new-device-fingerprint',
+    });
+    h.presence.emit(DEMO_IDS.acme, { deviceId: newId, status: 'online', ts: NOW });
+    await settle();
+    expect(watch()).toContain('north-gate-2 enrolled');
+    expect(watch()).toContain('Online');
+    expect(watch()).not.toContain('gate-camera'); // already there before the code
     button(h.root, 'Done').click();
     await settle();
     expect(h.root.textContent).not.toContain(code);

@@ -197,10 +197,23 @@ export const useFleetStore = defineStore('fleet', () => {
         : { key, dir: key === 'lastSeen' ? 'desc' : 'asc' };
   }
 
-  /** Applies a presence update unless it is older than what we know. */
+  const fetching = new Set<string>();
+  /**
+   * Applies a presence update unless it is older than what we know. A device coming online
+   * that we have not listed (it just enrolled) is fetched, so it appears at once.
+   */
   function applyPresence(update: PresenceUpdate) {
     const device = byId(update.deviceId);
-    if (!device || device.status === 'revoked') return;
+    if (!device) {
+      if (update.status === 'online' && !fetching.has(update.deviceId)) {
+        fetching.add(update.deviceId);
+        fetchDevice(update.deviceId)
+          .catch(() => undefined) // not ours to see after all: nothing to show
+          .finally(() => fetching.delete(update.deviceId));
+      }
+      return;
+    }
+    if (device.status === 'revoked') return;
     if (device.lastSeenAt !== null && update.ts < device.lastSeenAt) return;
     upsert({ ...device, status: update.status, lastSeenAt: update.ts });
   }

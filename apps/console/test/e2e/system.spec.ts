@@ -55,6 +55,7 @@ let work: string;
 let db: TestDatabase;
 let registrar: RegistrarProcess;
 let agent: AgentProcess;
+let second: AgentProcess | undefined;
 let upstream: Awaited<ReturnType<typeof startDemoUpstream>>;
 let browser: Browser;
 let deviceId: string;
@@ -115,6 +116,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   agent?.child.kill('SIGKILL');
+  second?.child.kill('SIGKILL');
   await registrar?.stop('SIGKILL');
   await upstream?.close();
   await db?.drop();
@@ -149,7 +151,7 @@ describe.each(VIEWPORTS)('the real system at $name', (viewport) => {
   it('sign in → device online → connect (verified) → API → clip plays and seeks → download', async () => {
     const { context, page, errors } = await signIn(viewport, ADMIN);
     try {
-      const link = page.getByRole('link', { name: DEVICE });
+      const link = page.getByRole('link', { name: DEVICE, exact: true });
       await link.waitFor({ timeout: 20_000 });
       await expect
         .poll(() => page.getByText('Online').count(), { timeout: 20_000 })
@@ -203,7 +205,7 @@ describe('roles against the real registrar and agent', () => {
   it('a viewer connects and reads, but cannot POST', async () => {
     const { context, page, errors } = await signIn(VIEWPORTS[1], VIEWER);
     try {
-      await page.getByRole('link', { name: DEVICE }).click({ timeout: 20_000 });
+      await page.getByRole('link', { name: DEVICE, exact: true }).click({ timeout: 20_000 });
       await page.getByRole('button', { name: 'Connect' }).click();
       await expect.poll(() => state(page).textContent(), { timeout: 30_000 }).toBe('Verified');
       const select = page.getByLabel('Method');
@@ -223,7 +225,7 @@ describe('roles against the real registrar and agent', () => {
         .getByRole('heading', { name: /fleet|devices/i })
         .first()
         .waitFor();
-      expect(await page.getByRole('link', { name: DEVICE }).count()).toBe(0);
+      expect(await page.getByRole('link', { name: DEVICE, exact: true }).count()).toBe(0);
       // even with the device's address typed in
       await page.goto(`${registrar.url}/devices/${deviceId}/session?connect=1`);
       await expect.poll(() => state(page).textContent(), { timeout: 30_000 }).toBe('Failed');
@@ -235,10 +237,44 @@ describe('roles against the real registrar and agent', () => {
     }
   });
 
+  it('enroll: a claim code made in the UI enrolls a second agent, which appears live', async () => {
+    const { context, page, errors } = await signIn(VIEWPORTS[1], ADMIN);
+    try {
+      await page.getByRole('link', { name: DEVICE, exact: true }).waitFor({ timeout: 20_000 });
+      await page.goto(`${registrar.url}/enroll`);
+      await page.getByLabel('Device name').fill('cam-e2e-2');
+      await page.getByRole('button', { name: 'Create claim code' }).click();
+      const code = ((await page.locator('.code-value code').textContent()) ?? '').trim();
+      expect(code).not.toBe('');
+      const watch = page.getByTestId('enroll-watch');
+      expect(await watch.textContent()).toContain('Waiting for the device');
+      second = startAgent(buildAgent(), {
+        REGISTRAR_URL: registrar.url,
+        CLAIM_CODE: code,
+        DEVICE_NAME: 'cam-e2e-2',
+        DATA_DIR: join(work, 'agent-2'),
+        CLIPS_DIR: join(work, 'clips'),
+        UPSTREAM_ORIGINS: upstream.url,
+        ICE_BIND_ADDRESS: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      });
+      await expect
+        .poll(() => watch.textContent(), { timeout: 30_000 })
+        .toContain('cam-e2e-2 enrolled');
+      expect(await watch.textContent()).toContain('Online');
+      await page.screenshot({ path: join(shots, 'system-enrolled-phone.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('presence is live: the agent going away turns the device Offline in the open fleet', async () => {
     const { context, page } = await signIn(VIEWPORTS[0], ADMIN);
     try {
-      const row = page.getByRole('row').filter({ hasText: DEVICE });
+      const row = page
+        .getByRole('row')
+        .filter({ has: page.getByRole('link', { name: DEVICE, exact: true }) });
       await expect.poll(() => row.textContent(), { timeout: 20_000 }).toContain('Online');
       agent.child.kill('SIGTERM'); // graceful: it publishes "offline" before it exits
       // pushed over the registrar's WebSocket: no reload, no polling

@@ -170,14 +170,24 @@ export class Api {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: Json }> {
-    const res = await fetch(`${this.base}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const send = () =>
+      fetch(`${this.base}${path}`, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    let res: Response;
+    try {
+      res = await send();
+    } catch (error) {
+      // a pooled keep-alive socket the server closed as we reused it ("other side closed",
+      // seen once under CPU load): a GET is safe to send again, on a fresh connection
+      if (method !== 'GET') throw error;
+      res = await send();
+    }
     const parsed: unknown = await res.json().catch(() => null);
     return { status: res.status, body: parsed ?? {} };
   }
