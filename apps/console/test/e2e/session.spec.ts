@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateKeyPair, keyFingerprint } from '@peerfetch/crypto';
 import nodeDataChannel from 'node-datachannel';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticFile } from '../../../edge-agent/src/demo/synthetic.js';
 import { SAMPLE_CLIP, SAMPLE_THUMB } from '../../../edge-agent/src/demo/sample-clips.js';
 import { DEMO_IDS } from '../../src/testing/fake-registrar.js';
+import { launchChromium, type Viewport, VIEWPORTS } from './chromium.js';
 import { DEVICE_ID, type Harness, startHarness } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -24,22 +25,6 @@ const LARGE = 'recording-large.bin';
 const LONG = 'long-drive.mp4';
 let longSize = 0;
 const LARGE_SIZE = 6 * 1024 * 1024 + 321;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-gpu',
-  '--disable-quic',
-  '--autoplay-policy=no-user-gesture-required',
-];
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
 
 const devicePair = generateKeyPair();
 let harness: Harness;
@@ -82,7 +67,7 @@ beforeAll(async () => {
     paced: { [LONG]: 1_000_000 },
   });
   await mkdir(shots, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -92,7 +77,7 @@ afterAll(async () => {
   nodeDataChannel.cleanup();
 });
 
-async function open(viewport: (typeof VIEWPORTS)[number], userId: string) {
+async function open(viewport: Viewport, userId: string) {
   harness.registrar.signIn(userId);
   const context = await browser.newContext({
     viewport: { width: viewport.width, height: viewport.height },

@@ -8,7 +8,7 @@
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CLIP, SAMPLE_THUMB } from '../../../edge-agent/src/demo/sample-clips.js';
@@ -26,6 +26,7 @@ import {
   startRegistrar,
   waitFor,
 } from '../../../edge-agent/test/system/harness.js';
+import { launchChromium, type Viewport, VIEWPORTS } from './chromium.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = resolve(root, 'artifacts/screenshots');
@@ -34,22 +35,6 @@ const LARGE = 'recording-large.bin';
 const LARGE_SIZE = 5 * 1024 * 1024 + 77;
 const VIEWER = { email: 'viewer@e2e.test', password: 'viewer-e2e-Passw0rd!' };
 const NOBODY = { email: 'nogrant@e2e.test', password: 'nogrant-e2e-Passw0rd!' };
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-gpu',
-  '--disable-quic',
-  '--autoplay-policy=no-user-gesture-required',
-];
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
 
 let work: string;
 let db: TestDatabase;
@@ -110,7 +95,7 @@ beforeAll(async () => {
     }
   }
   await mkdir(shots, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -125,10 +110,7 @@ afterAll(async () => {
   if (registrar && process.env['E2E_DEBUG']) console.log(registrar.output());
 });
 
-async function signIn(
-  viewport: (typeof VIEWPORTS)[number],
-  user: { email: string; password: string },
-) {
+async function signIn(viewport: Viewport, user: { email: string; password: string }) {
   const context = await browser.newContext({
     viewport: { width: viewport.width, height: viewport.height },
     deviceScaleFactor: 1,

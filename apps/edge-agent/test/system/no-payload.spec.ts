@@ -36,6 +36,7 @@ const CONTROL_PLANE = [
   'registrar_ws_bytes_out_total',
   'registrar_broker_publish_bytes_total',
 ] as const;
+// as the console's e2e (apps/console/test/e2e/chromium.ts; an app may not import another)
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--allow-loopback-in-peer-connection',
