@@ -66,6 +66,8 @@ export const REDACT = [
   '*.code',
   '*.proof',
   '*.mqttPassword',
+  '*.secret',
+  '*.credential',
 ];
 
 @Module({})

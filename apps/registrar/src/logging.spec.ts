@@ -19,6 +19,9 @@ describe('log redaction', () => {
       },
       res: { headers: { 'set-cookie': 'pf_session=s3cret-set' } },
       body: { password: 's3cret-pw', code: 'S3CRT-CODE', proof: 's3cret-proof', token: 's3cret-t' },
+      // TURN: the shared secret and a session's minted credential
+      turn: { urls: ['turn:t:3478'], secret: 's3cret-turn' },
+      iceServer: { username: '1:s.console', credential: 's3cret-hmac' },
     });
     const out = lines.join('');
     expect(out).not.toMatch(/s3cret|S3CRT/);

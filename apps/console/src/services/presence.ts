@@ -48,7 +48,8 @@ const RETRY_MAX_MS = 30_000;
 /**
  * Presence pushed by the registrar over one signaling WebSocket, opened while anybody
  * listens and closed when the last listener leaves. A dropped socket is reopened with
- * capped exponential backoff (1 s … 30 s); the fleet reloads what it missed on its own.
+ * capped exponential backoff (1 s … 30 s); changes while it was down are not replayed (the
+ * fleet shows them on its next load).
  */
 export class RegistrarPresenceSource implements PresenceSource {
   private readonly listeners = new Set<(update: PresenceUpdate) => void>();
