@@ -1,8 +1,9 @@
 // What every Chromium e2e run here shares: Debian's Chromium, launched for loopback WebRTC
 // inside the test namespace (FACTS.md: host candidates on 127.0.0.1, no mDNS names, no
-// background networking on this closed network), and the two viewports the console is
-// tested at.
-import { type Browser, chromium } from 'playwright-core';
+// background networking on this closed network), the two viewports the console is tested
+// at, and the player checks (plays; a seek plays on from there).
+import { type Browser, chromium, type Locator } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -26,4 +27,24 @@ export type Viewport = (typeof VIEWPORTS)[number];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+const currentTime = (video: Locator) => video.evaluate((v: HTMLVideoElement) => v.currentTime);
+
+/** Starts the `<video>` (muted: autoplay rules never block it) and waits until it plays. */
+export async function expectPlays(video: Locator): Promise<void> {
+  await video.evaluate((v: HTMLVideoElement) => {
+    v.muted = true;
+    void v.play();
+  });
+  await expect.poll(() => currentTime(video), { timeout: 20_000 }).toBeGreaterThan(0.5);
+}
+
+/** Seeks to `t` seconds and waits until playback went on from there. */
+export async function expectPlaysFrom(video: Locator, t: number): Promise<void> {
+  await video.evaluate((v: HTMLVideoElement, at: number) => {
+    v.currentTime = at;
+    void v.play();
+  }, t);
+  await expect.poll(() => currentTime(video), { timeout: 20_000 }).toBeGreaterThan(t + 0.5);
 }

@@ -15,7 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticFile } from '../../../edge-agent/src/demo/synthetic.js';
 import { SAMPLE_CLIP, SAMPLE_THUMB } from '../../../edge-agent/src/demo/sample-clips.js';
 import { DEMO_IDS } from '../../src/testing/fake-registrar.js';
-import { launchChromium, type Viewport, VIEWPORTS } from './chromium.js';
+import {
+  expectPlays,
+  expectPlaysFrom,
+  launchChromium,
+  type Viewport,
+  VIEWPORTS,
+} from './chromium.js';
 import { DEVICE_ID, type Harness, startHarness } from './harness.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -127,23 +133,11 @@ describe.each(VIEWPORTS)('device session at $name', (viewport) => {
       await page.getByRole('button', { name: 'Play front-door.mp4' }).click();
       const video = page.getByTestId('player');
       await video.waitFor();
-      await video.evaluate((v: HTMLVideoElement) => {
-        v.muted = true;
-        void v.play();
-      });
-      await expect
-        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
-        .toBeGreaterThan(0.5);
+      await expectPlays(video);
       const duration = await video.evaluate((v: HTMLVideoElement) => v.duration);
       expect(duration).toBeGreaterThan(4);
       const middle = duration / 2;
-      await video.evaluate((v: HTMLVideoElement, t: number) => {
-        v.currentTime = t;
-        void v.play();
-      }, middle);
-      await expect
-        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
-        .toBeGreaterThan(middle + 0.5);
+      await expectPlaysFrom(video, middle);
       const clipAudits = harness.audits.filter((a) => a.path === '/_agent/clips/front-door.mp4');
       expect(clipAudits.some((a) => a.status === 206)).toBe(true);
       expect(
@@ -161,26 +155,14 @@ describe.each(VIEWPORTS)('device session at $name', (viewport) => {
       await expect
         .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentSrc), { timeout: 10_000 })
         .toContain(LONG);
-      await video.evaluate((v: HTMLVideoElement) => {
-        v.muted = true;
-        void v.play();
-      });
-      await expect
-        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
-        .toBeGreaterThan(0.5);
+      await expectPlays(video);
       const deliveredAtStart = requests()
         .slice(before)
         .reduce((n, r) => n + r.delivered, 0);
       expect(deliveredAtStart).toBeGreaterThan(0);
       expect(deliveredAtStart).toBeLessThan(longSize);
       const longMiddle = (await video.evaluate((v: HTMLVideoElement) => v.duration)) / 2;
-      await video.evaluate((v: HTMLVideoElement, t: number) => {
-        v.currentTime = t;
-        void v.play();
-      }, longMiddle);
-      await expect
-        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
-        .toBeGreaterThan(longMiddle + 0.5);
+      await expectPlaysFrom(video, longMiddle);
       const seeks = requests()
         .slice(before)
         .filter((r) => r.status === 206 && !/^bytes=0-/.test(r.range ?? ''));

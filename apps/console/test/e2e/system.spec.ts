@@ -26,7 +26,13 @@ import {
   startRegistrar,
   waitFor,
 } from '../../../edge-agent/test/system/harness.js';
-import { launchChromium, type Viewport, VIEWPORTS } from './chromium.js';
+import {
+  expectPlays,
+  expectPlaysFrom,
+  launchChromium,
+  type Viewport,
+  VIEWPORTS,
+} from './chromium.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = resolve(root, 'artifacts/screenshots');
@@ -154,21 +160,9 @@ describe.each(VIEWPORTS)('the real system at $name', (viewport) => {
       await page.getByRole('button', { name: 'Play front-door.mp4' }).click();
       const video = page.getByTestId('player');
       await video.waitFor();
-      await video.evaluate((v: HTMLVideoElement) => {
-        v.muted = true;
-        void v.play();
-      });
-      await expect
-        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
-        .toBeGreaterThan(0.5);
+      await expectPlays(video);
       const middle = (await video.evaluate((v: HTMLVideoElement) => v.duration)) / 2;
-      await video.evaluate((v: HTMLVideoElement, t: number) => {
-        v.currentTime = t;
-        void v.play();
-      }, middle);
-      await expect
-        .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
-        .toBeGreaterThan(middle + 0.5);
+      await expectPlaysFrom(video, middle);
       await video.scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(shots, `system-clips-${viewport.name}.png`) });
 
