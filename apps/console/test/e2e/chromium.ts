@@ -2,7 +2,13 @@
 // inside the test namespace (FACTS.md: host candidates on 127.0.0.1, no mDNS names, no
 // background networking on this closed network), the two viewports the console is tested
 // at, and the player checks (plays; a seek plays on from there).
-import { type Browser, chromium, type Locator } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+} from 'playwright-core';
 import { expect } from 'vitest';
 
 export const CHROMIUM_ARGS = [
@@ -27,6 +33,23 @@ export type Viewport = (typeof VIEWPORTS)[number];
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/** A fresh context at `viewport` (touch on the phone) and a page whose errors are kept. */
+export async function openPage(
+  browser: Browser,
+  viewport: Viewport,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    viewport: { width: viewport.width, height: viewport.height },
+    deviceScaleFactor: 1,
+    isMobile: viewport.name === 'phone',
+    hasTouch: viewport.name === 'phone',
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, errors };
 }
 
 const currentTime = (video: Locator) => video.evaluate((v: HTMLVideoElement) => v.currentTime);

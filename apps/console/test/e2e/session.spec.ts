@@ -19,6 +19,7 @@ import {
   expectPlays,
   expectPlaysFrom,
   launchChromium,
+  openPage,
   type Viewport,
   VIEWPORTS,
 } from './chromium.js';
@@ -85,15 +86,7 @@ afterAll(async () => {
 
 async function open(viewport: Viewport, userId: string) {
   harness.registrar.signIn(userId);
-  const context = await browser.newContext({
-    viewport: { width: viewport.width, height: viewport.height },
-    deviceScaleFactor: 1,
-    isMobile: viewport.name === 'phone',
-    hasTouch: viewport.name === 'phone',
-  });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const { context, page, errors } = await openPage(browser, viewport);
   await page.goto(`${harness.url}/devices/${DEVICE_ID}/session?connect=1`);
   return { context, page, errors };
 }

@@ -30,6 +30,7 @@ import {
   expectPlays,
   expectPlaysFrom,
   launchChromium,
+  openPage,
   type Viewport,
   VIEWPORTS,
 } from './chromium.js';
@@ -117,15 +118,7 @@ afterAll(async () => {
 });
 
 async function signIn(viewport: Viewport, user: { email: string; password: string }) {
-  const context = await browser.newContext({
-    viewport: { width: viewport.width, height: viewport.height },
-    deviceScaleFactor: 1,
-    isMobile: viewport.name === 'phone',
-    hasTouch: viewport.name === 'phone',
-  });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const { context, page, errors } = await openPage(browser, viewport);
   await page.goto(`${registrar.url}/`);
   await page.getByLabel('Email').fill(user.email);
   await page.getByLabel('Password').fill(user.password);
