@@ -45,6 +45,9 @@ import { OrgsService } from './orgs/orgs.service.js';
 import { SessionsController } from './sessions/sessions.controller.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { SignalingGateway } from './signaling/signaling.gateway.js';
+import { InvitesController } from './invites/invites.controller.js';
+import { InvitesRepository } from './invites/invites.repository.js';
+import { InvitesService } from './invites/invites.service.js';
 import { UsersController } from './users/users.controller.js';
 import { UsersRepository } from './users/users.repository.js';
 import { UsersService } from './users/users.service.js';
@@ -100,6 +103,7 @@ export class AppModule implements NestModule {
         HealthController,
         AuthController,
         UsersController,
+        InvitesController,
         DevicesController,
         ClaimCodesController,
         EnrollmentController,
@@ -133,6 +137,8 @@ export class AppModule implements NestModule {
         AuthService,
         UsersRepository,
         UsersService,
+        InvitesRepository,
+        InvitesService,
         DevicesRepository,
         DevicesService,
         ClaimCodesRepository,
