@@ -66,6 +66,7 @@ function browserMedia(query: string): MediaQuery {
 export function createBrowserPlatform(options: BrowserPlatformOptions = {}): Platform {
   const baseUrl = (options.registrarUrl ?? window.location.origin).replace(/\/+$/, '');
   return {
+    appOrigin: window.location.origin,
     storage: browserStorage(),
     http: {
       baseUrl,

@@ -46,6 +46,7 @@ export function createTestPlatform(
   const requests: Request[] = [];
   const mediaQueries = new Map<string, FakeMediaQuery>();
   const platform: TestPlatform = {
+    appOrigin: 'https://console.test',
     storage: new MemoryStorage(),
     copied,
     requests,

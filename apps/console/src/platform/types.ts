@@ -74,4 +74,6 @@ export interface Platform {
   registerPeerMedia(handler: PeerMediaHandler): Promise<boolean>;
   /** Milliseconds since the epoch. */
   now(): number;
+  /** The console's own origin (`https://host:port`), for links people share (invitations). */
+  readonly appOrigin: string;
 }

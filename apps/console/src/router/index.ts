@@ -16,6 +16,13 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('../views/SignInView.vue'),
     meta: { public: true, title: 'Sign in' },
   },
+  {
+    // The link an invitee opens: /invite#<token> (the fragment never reaches a server).
+    path: '/invite',
+    name: 'invite',
+    component: () => import('../views/InviteView.vue'),
+    meta: { public: true, title: 'Accept invitation' },
+  },
   { path: '/', redirect: { name: 'fleet' } },
   {
     path: '/fleet',

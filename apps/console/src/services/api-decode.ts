@@ -11,6 +11,10 @@ import type {
   DeviceStatus,
   Grant,
   GrantRole,
+  Invite,
+  InviteAccepted,
+  InvitePreview,
+  InviteState,
   Me,
   Membership,
   OrgRole,
@@ -79,6 +83,7 @@ const ORG_ROLES: readonly OrgRole[] = ['owner', 'admin', 'member'];
 const DEVICE_STATUSES: readonly DeviceStatus[] = ['online', 'offline', 'revoked'];
 const CLAIM_STATES: readonly ClaimCodeState[] = ['active', 'used', 'expired', 'revoked'];
 const GRANT_ROLES: readonly GrantRole[] = ['viewer', 'operator', 'admin'];
+const INVITE_STATES: readonly InviteState[] = ['pending', 'accepted', 'expired', 'revoked'];
 
 function membership(v: unknown, at: string): Membership {
   const o = obj(v, at);
@@ -197,6 +202,54 @@ export function decodeOrgUser(v: unknown, at = 'user'): OrgUser {
     name: str(o, 'name', at),
     role: oneOf(o, 'role', ORG_ROLES, at),
     createdAt: time(o, 'createdAt', at),
+  };
+}
+
+export function decodeInvite(v: unknown, at = 'invite'): Invite {
+  const o = obj(v, at);
+  return {
+    id: str(o, 'id', at),
+    email: str(o, 'email', at),
+    role: oneOf(o, 'role', ORG_ROLES, at),
+    invitedBy: optStr(o, 'invitedBy', at),
+    createdAt: time(o, 'createdAt', at),
+    expiresAt: time(o, 'expiresAt', at),
+    acceptedAt: optTime(o, 'acceptedAt', at),
+    acceptedBy: optStr(o, 'acceptedBy', at),
+    revokedAt: optTime(o, 'revokedAt', at),
+    state: oneOf(o, 'state', INVITE_STATES, at),
+  };
+}
+
+export function decodeCreatedInvite(v: unknown, at = 'invite'): Invite & { token: string } {
+  return { ...decodeInvite(v, at), token: str(obj(v, at), 'token', at) };
+}
+
+export function decodeInvitePreview(v: unknown, at = 'invite'): InvitePreview {
+  const o = obj(v, at);
+  if (typeof o['existingUser'] !== 'boolean') {
+    throw new DecodeError(`${at}.existingUser: expected a boolean`);
+  }
+  return {
+    orgName: str(o, 'orgName', at),
+    email: str(o, 'email', at),
+    role: oneOf(o, 'role', ORG_ROLES, at),
+    expiresAt: time(o, 'expiresAt', at),
+    existingUser: o['existingUser'],
+  };
+}
+
+export function decodeInviteAccepted(v: unknown, at = 'accepted'): InviteAccepted {
+  const o = obj(v, at);
+  if (typeof o['accountCreated'] !== 'boolean') {
+    throw new DecodeError(`${at}.accountCreated: expected a boolean`);
+  }
+  return {
+    orgId: str(o, 'orgId', at),
+    orgName: str(o, 'orgName', at),
+    email: str(o, 'email', at),
+    role: oneOf(o, 'role', ORG_ROLES, at),
+    accountCreated: o['accountCreated'],
   };
 }
 

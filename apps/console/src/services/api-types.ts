@@ -125,9 +125,60 @@ export interface OrgUser {
 export interface CreateUserInput {
   email: string;
   name: string;
-  /** Initial password, set by the admin (the registrar has no invitations yet). */
+  /** Initial password, set by the admin (the alternative to an invitation). */
   password: string;
   role: OrgRole;
+}
+
+export type InviteState = 'pending' | 'accepted' | 'expired' | 'revoked';
+
+export interface Invite {
+  id: string;
+  email: string;
+  role: OrgRole;
+  invitedBy: string | null;
+  createdAt: number;
+  expiresAt: number;
+  acceptedAt: number | null;
+  acceptedBy: string | null;
+  revokedAt: number | null;
+  state: InviteState;
+}
+
+/** The answer to creating an invitation: the only time the token is shown. */
+export interface CreatedInvite extends Invite {
+  token: string;
+}
+
+export interface CreateInviteInput {
+  email: string;
+  role: OrgRole;
+  ttlHours?: number;
+}
+
+/** What a valid invitation token is for (the accept page shows it before committing). */
+export interface InvitePreview {
+  orgName: string;
+  email: string;
+  role: OrgRole;
+  expiresAt: number;
+  /** The e-mail already has an account: accepting takes that account's password. */
+  existingUser: boolean;
+}
+
+export interface AcceptInviteInput {
+  token: string;
+  /** New accounts only. */
+  name?: string;
+  password: string;
+}
+
+export interface InviteAccepted {
+  orgId: string;
+  orgName: string;
+  email: string;
+  role: OrgRole;
+  accountCreated: boolean;
 }
 
 export type ActorType = 'user' | 'device' | 'system' | 'anonymous';

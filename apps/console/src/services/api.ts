@@ -12,25 +12,35 @@ import {
   decodeCreatedClaimCode,
   decodeDevice,
   decodeDevicePage,
+  decodeCreatedInvite,
   decodeGrant,
+  decodeInvite,
+  decodeInviteAccepted,
+  decodeInvitePreview,
   decodeList,
   decodeMe,
   decodeOrgUser,
   decodeSessionTicket,
 } from './api-decode.js';
 import type {
+  AcceptInviteInput,
   AuditEvent,
   AuditQuery,
   ClaimCode,
   CreateClaimCodeInput,
   CreatedClaimCode,
   CreateGrantInput,
+  CreatedInvite,
+  CreateInviteInput,
   CreateUserInput,
   Device,
   DevicePage,
   DeviceQuery,
   Grant,
   GrantRole,
+  Invite,
+  InviteAccepted,
+  InvitePreview,
   Me,
   OrgUser,
   Page,
@@ -150,6 +160,31 @@ export class ApiClient {
   }
   createUser(input: CreateUserInput): Promise<OrgUser> {
     return this.call('POST', '/api/users', decodeOrgUser, { body: input });
+  }
+
+  // --- invitations ---------------------------------------------------------- /api/invites
+  createInvite(input: CreateInviteInput): Promise<CreatedInvite> {
+    return this.call('POST', '/api/invites', decodeCreatedInvite, { body: input });
+  }
+  listInvites(): Promise<Invite[]> {
+    return this.call('GET', '/api/invites', decodeList(decodeInvite, 'invites'));
+  }
+  revokeInvite(id: string): Promise<Invite> {
+    return this.call('POST', `/api/invites/${seg(id)}/revoke`, decodeInvite);
+  }
+  /** Public: what an invitation link is for. The token goes in the body, never a URL. */
+  previewInvite(token: string): Promise<InvitePreview> {
+    return this.call('POST', '/api/invites/preview', decodeInvitePreview, {
+      body: { token },
+      anonymous: true,
+    });
+  }
+  /** Public: accepts an invitation (then sign in with the same e-mail and password). */
+  acceptInvite(input: AcceptInviteInput): Promise<InviteAccepted> {
+    return this.call('POST', '/api/invites/accept', decodeInviteAccepted, {
+      body: input,
+      anonymous: true,
+    });
   }
 
   // --- audit -------------------------------------------------------------------- /api/audit

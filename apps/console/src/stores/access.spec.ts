@@ -91,6 +91,44 @@ describe('access store', () => {
     ).rejects.toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
   });
 
+  it('invites: the token comes back once, a re-invite replaces the open one, revoke works', async () => {
+    const access = useAccessStore();
+    await access.load();
+    expect(access.invites).toEqual([]);
+    const first = await access.invite({ email: ' Eve@Example.com ', role: 'member' });
+    expect(first.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first).toMatchObject({ email: 'eve@example.com', state: 'pending' });
+    // the store never keeps a token
+    expect(JSON.stringify(access.invites)).not.toContain(first.token);
+    const second = await access.invite({ email: 'eve@example.com', role: 'admin' });
+    expect(access.pendingInvites.map((i) => i.id)).toEqual([second.id]);
+    expect(access.invites.find((i) => i.id === first.id)?.state).toBe('revoked');
+    // what the store shows is what the registrar holds
+    await access.load();
+    expect(access.pendingInvites.map((i) => i.id)).toEqual([second.id]);
+    await access.revokeInvite(second.id);
+    expect(access.pendingInvites).toEqual([]);
+    expect(ctx.registrar.state.invites.every((i) => i.revokedAt !== null)).toBe(true);
+  });
+
+  it('refuses an invitation for a member, and lists none for a non-admin', async () => {
+    const access = useAccessStore();
+    await access.load();
+    await expect(access.invite({ email: 'bob@example.com', role: 'member' })).rejects.toMatchObject(
+      { status: 409, code: 'CONFLICT' },
+    );
+    expect(access.invites).toEqual([]);
+    ctx.registrar.signIn(I.bob);
+    const auth = useAuthStore();
+    auth.sessionExpired();
+    await auth.signIn('bob@example.com', 'hunter2hunter2');
+    const before = ctx.platform.requests.length;
+    await access.load();
+    const asked = ctx.platform.requests.slice(before).map((r) => r.url);
+    expect(asked.some((u) => u.includes('/api/users'))).toBe(true);
+    expect(asked.some((u) => u.includes('/api/invites'))).toBe(false);
+  });
+
   it('surfaces a load failure', async () => {
     ctx.registrar.session = null;
     const access = useAccessStore();
@@ -114,5 +152,6 @@ describe('access store and the session', () => {
     await nextTick();
     expect(access.users).toEqual([]);
     expect(access.grants).toEqual([]);
+    expect(access.invites).toEqual([]);
   });
 });

@@ -1,12 +1,15 @@
 import { defineStore } from 'pinia';
-import { ref, watch } from 'vue';
+import { computed, ref, watch } from 'vue';
 import { useTask } from '../composables/useTask.js';
 import type {
+  CreatedInvite,
   CreateGrantInput,
+  CreateInviteInput,
   CreateUserInput,
   Device,
   Grant,
   GrantRole,
+  Invite,
   OrgUser,
 } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
@@ -17,16 +20,49 @@ export const useAccessStore = defineStore('access', () => {
   const auth = useAuthStore();
   const grants = ref<Grant[]>([]);
   const users = ref<OrgUser[]>([]);
+  const invites = ref<Invite[]>([]);
   const task = useTask();
 
-  /** Loads people and (for admins, who alone may read them) grants. */
+  /** Loads people and (for admins, who alone may read them) grants and invitations. */
   async function load(): Promise<void> {
     if (!auth.orgId) return;
     const admin = auth.canAdmin;
     const result = await task.run(() =>
-      Promise.all([api.listUsers(), admin ? api.listGrants() : Promise.resolve([])]),
+      Promise.all([
+        api.listUsers(),
+        admin ? api.listGrants() : Promise.resolve([]),
+        admin ? api.listInvites() : Promise.resolve([]),
+      ]),
     );
-    if (result) [users.value, grants.value] = result;
+    if (result) [users.value, grants.value, invites.value] = result;
+  }
+
+  /** Invitations still waiting for their person (newest first, as the registrar lists). */
+  const pendingInvites = computed(() => invites.value.filter((i) => i.state === 'pending'));
+
+  /**
+   * Invites an e-mail. The answer holds the token once: the caller shows the link and
+   * drops it; the store keeps only the invitation without its token. A re-invite of the
+   * same e-mail replaces (revokes) the earlier invitation.
+   */
+  async function invite(input: CreateInviteInput): Promise<CreatedInvite> {
+    const created = await api.createInvite({ ...input, email: input.email.trim() });
+    const { token: _token, ...stored } = created;
+    invites.value = [
+      stored,
+      ...invites.value.map((i) =>
+        i.email === stored.email && i.state === 'pending'
+          ? { ...i, state: 'revoked' as const, revokedAt: stored.createdAt }
+          : i,
+      ),
+    ];
+    return created;
+  }
+
+  async function revokeInvite(id: string): Promise<Invite> {
+    const revoked = await api.revokeInvite(id);
+    invites.value = invites.value.map((i) => (i.id === id ? revoked : i));
+    return revoked;
   }
 
   /** Grants that apply to a device: direct ones and those on any of its tags. */
@@ -78,6 +114,7 @@ export const useAccessStore = defineStore('access', () => {
   function clear() {
     grants.value = [];
     users.value = [];
+    invites.value = [];
     task.error.value = null;
   }
   // Another user or organisation must never see this one's data, even for a moment.
@@ -89,6 +126,8 @@ export const useAccessStore = defineStore('access', () => {
   return {
     grants,
     users,
+    invites,
+    pendingInvites,
     loading: task.loading,
     error: task.error,
     load,
@@ -99,5 +138,7 @@ export const useAccessStore = defineStore('access', () => {
     setGrantRole,
     deleteGrant,
     addUser,
+    invite,
+    revokeInvite,
   };
 });

@@ -57,7 +57,8 @@ export const useAuthStore = defineStore('auth', () => {
     }
   }
 
-  const signIn = (email: string, password: string) => login(email, password);
+  /** Signs in to `org`, or to the user's first organisation. */
+  const signIn = (email: string, password: string, org?: string) => login(email, password, org);
 
   /** Signs in to another organisation of the same user (password required). */
   async function switchOrg(id: string, password: string): Promise<boolean> {

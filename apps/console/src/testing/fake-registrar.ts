@@ -59,6 +59,20 @@ interface WireGrant {
   createdBy: string | null;
   createdAt: string;
 }
+interface WireInvite {
+  id: string;
+  orgId: string;
+  /** The fake keeps the token (the registrar keeps only its hash). */
+  token: string;
+  email: string;
+  role: OrgRole;
+  invitedBy: string | null;
+  expiresAt: string;
+  acceptedAt: string | null;
+  acceptedBy: string | null;
+  revokedAt: string | null;
+  createdAt: string;
+}
 interface WireAudit {
   id: string;
   orgId: string;
@@ -79,6 +93,7 @@ export interface FakeRegistrarState {
   devices: WireDevice[];
   claimCodes: WireClaimCode[];
   grants: WireGrant[];
+  invites: WireInvite[];
   audit: WireAudit[];
 }
 
@@ -236,6 +251,7 @@ export function demoState(now: number): FakeRegistrarState {
         createdAt: at(now - 2 * DAY),
       },
     ],
+    invites: [],
     audit: Array.from({ length: 45 }, (_, i) => ({
       id: String(1000 - i),
       orgId: I.acme,
@@ -311,7 +327,7 @@ export class FakeRegistrar {
       if (
         params[0] !== undefined &&
         pattern.source.includes('([^/]+)') &&
-        /devices|grants|claim-codes/.test(pattern.source) &&
+        /devices|grants|claim-codes|invites/.test(pattern.source) &&
         !UUID.test(params[0])
       ) {
         return json(invalid('Validation failed (uuid is expected)'));
@@ -334,6 +350,30 @@ export class FakeRegistrar {
   private uuid(): string {
     this.seq += 1;
     return `00000000-0000-4000-8000-${this.seq.toString(16).padStart(12, '0')}`;
+  }
+
+  private inviteState(i: WireInvite): 'pending' | 'accepted' | 'expired' | 'revoked' {
+    if (i.revokedAt) return 'revoked';
+    if (i.acceptedAt) return 'accepted';
+    return Date.parse(i.expiresAt) <= this.now() ? 'expired' : 'pending';
+  }
+
+  private inviteView({ token: _t, orgId: _o, ...i }: WireInvite) {
+    return { ...i, state: this.inviteState({ token: _t, orgId: _o, ...i }) };
+  }
+
+  /** The pending invitation a token names, or the registrar's refusal. */
+  private pendingInvite(token: unknown): WireInvite | Answer {
+    if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(token))
+      return invalid('token must be the 43-character code from the invitation link');
+    const i = this.state.invites.find((x) => x.token === token);
+    if (!i || this.inviteState(i) !== 'pending')
+      return fail(
+        403,
+        'INVITE_INVALID',
+        'this invitation is not valid: it may have expired, been revoked or already been used',
+      );
+    return i;
   }
 
   private me(s: Session) {
@@ -753,6 +793,137 @@ export class FakeRegistrar {
           { id: u.id, email: u.email, name: u.name, role: b['role'], createdAt: u.createdAt },
           201,
         );
+      },
+      'admin',
+    ],
+    [
+      'POST',
+      /^\/api\/invites$/,
+      (ctx) => {
+        const b = (ctx.body ?? {}) as Record<string, unknown>;
+        if (typeof b['email'] !== 'string' || !b['email'].includes('@'))
+          return invalid('email must be an e-mail address');
+        if (!['owner', 'admin', 'member'].includes(b['role'] as string))
+          return invalid('role must be one of the following values: owner, admin, member');
+        const role = b['role'] as OrgRole;
+        if (ROLE_RANK[role] > ROLE_RANK[ctx.role])
+          return fail(403, 'FORBIDDEN', 'cannot invite with a role above your own');
+        const email = b['email'].trim().toLowerCase();
+        const member = this.state.users.find((u) => u.email === email);
+        if (
+          member &&
+          this.state.memberships.some(
+            (m) => m.userId === member.id && m.orgId === ctx.session.orgId,
+          )
+        )
+          return fail(409, 'CONFLICT', `${email} is already a member`);
+        for (const open of this.state.invites) {
+          if (
+            open.orgId === ctx.session.orgId &&
+            open.email === email &&
+            this.inviteState(open) === 'pending'
+          )
+            open.revokedAt = this.iso();
+        }
+        const id = this.uuid();
+        const token = `fake-invite-${id.replace(/-/g, '')}`.padEnd(43, 'x').slice(0, 43);
+        const ttl = typeof b['ttlHours'] === 'number' ? b['ttlHours'] : 72;
+        const inv: WireInvite = {
+          id,
+          orgId: ctx.session.orgId,
+          token,
+          email,
+          role,
+          invitedBy: ctx.session.userId,
+          expiresAt: this.iso(ttl * 3_600_000),
+          acceptedAt: null,
+          acceptedBy: null,
+          revokedAt: null,
+          createdAt: this.iso(),
+        };
+        this.state.invites.unshift(inv);
+        this.record(ctx, 'invite.create', 'invite', id);
+        return ok({ ...this.inviteView(inv), token }, 201);
+      },
+      'admin',
+    ],
+    [
+      'GET',
+      /^\/api\/invites$/,
+      (ctx) =>
+        ok(
+          this.state.invites
+            .filter((i) => i.orgId === ctx.session.orgId)
+            .map((i) => this.inviteView(i)),
+        ),
+      'admin',
+    ],
+    [
+      'POST',
+      /^\/api\/invites\/preview$/,
+      ({ body }) => {
+        const i = this.pendingInvite((body as Record<string, unknown> | undefined)?.['token']);
+        if ('status' in i) return i;
+        return ok({
+          orgName: this.state.orgs.find((o) => o.id === i.orgId)?.name ?? '',
+          email: i.email,
+          role: i.role,
+          expiresAt: i.expiresAt,
+          existingUser: this.state.users.some((u) => u.email === i.email),
+        });
+      },
+      'public',
+    ],
+    [
+      'POST',
+      /^\/api\/invites\/accept$/,
+      ({ body }) => {
+        const b = (body ?? {}) as Record<string, unknown>;
+        const i = this.pendingInvite(b['token']);
+        if ('status' in i) return i;
+        const password = b['password'];
+        if (typeof password !== 'string' || password.length < 1)
+          return invalid('password must be a string');
+        let user = this.state.users.find((u) => u.email === i.email);
+        const accountCreated = !user;
+        if (user) {
+          if (user.password !== password)
+            return fail(
+              401,
+              'INVALID_CREDENTIALS',
+              `${i.email} already has an account: enter its password to accept`,
+            );
+        } else {
+          const name = typeof b['name'] === 'string' ? b['name'].trim() : '';
+          if (!name) return invalid('name is required for a new account');
+          if (password.length < 12) return invalid('password must be at least 12 characters');
+          user = { id: this.uuid(), email: i.email, name, password, createdAt: this.iso() };
+          this.state.users.push(user);
+        }
+        this.state.memberships.push({ userId: user.id, orgId: i.orgId, role: i.role });
+        i.acceptedAt = this.iso();
+        i.acceptedBy = user.id;
+        return ok({
+          orgId: i.orgId,
+          orgName: this.state.orgs.find((o) => o.id === i.orgId)?.name ?? '',
+          email: i.email,
+          role: i.role,
+          accountCreated,
+        });
+      },
+      'public',
+    ],
+    [
+      'POST',
+      /^\/api\/invites\/([^/]+)\/revoke$/,
+      (ctx) => {
+        const i = this.state.invites.find(
+          (x) => x.id === ctx.params[0] && x.orgId === ctx.session.orgId,
+        );
+        if (!i) return notFound('invitation');
+        if (this.inviteState(i) === 'pending') i.revokedAt = this.iso();
+        this.record(ctx, 'invite.revoke', 'invite', i.id);
+        return ok(this.inviteView(i));
       },
       'admin',
     ],

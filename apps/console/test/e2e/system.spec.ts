@@ -3,7 +3,8 @@
 // enrolls with a claim code and stays online over MQTT. Through the UI: sign in → the device
 // is online in the fleet → Connect (verified) → the demo API's JSON → a clip plays and a seek
 // to the middle plays from there → a download's SHA-256 matches; a viewer cannot POST; a
-// user without a grant cannot connect. Desktop and 390×844. Screenshots go to
+// user without a grant cannot connect; an invitation link made in the UI is accepted on a
+// phone. Desktop and 390×844. Screenshots go to
 // artifacts/screenshots/system-*.png (gitignored). Runs inside the loopback-only namespace.
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -236,6 +237,67 @@ describe('roles against the real registrar and agent', () => {
     } finally {
       await context.close();
     }
+  });
+
+  it('invite: an admin creates a link in the UI; a new person accepts it on a phone and is in', async () => {
+    const admin = await signIn(VIEWPORTS[0], ADMIN);
+    let link = '';
+    try {
+      await admin.page
+        .getByRole('link', { name: DEVICE, exact: true })
+        .waitFor({ timeout: 20_000 });
+      await admin.page.goto(`${registrar.url}/access`);
+      await admin.page.getByLabel('Email to invite').fill('invitee@e2e.test');
+      await admin.page.getByRole('button', { name: 'Create invitation' }).click();
+      const shown = admin.page.getByTestId('invite-link');
+      link = ((await shown.locator('code').textContent()) ?? '').trim();
+      expect(link).toMatch(new RegExp(`^${registrar.url}/invite#[A-Za-z0-9_-]{43}$`));
+      const pending = admin.page.getByRole('table', { name: 'Pending invitations' });
+      await expect.poll(() => pending.textContent()).toContain('invitee@e2e.test');
+      await shown.scrollIntoViewIfNeeded();
+      await admin.page.screenshot({ path: join(shots, 'system-invite-desktop.png') });
+      expect(admin.errors).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+
+    // A different browser, signed out, on a phone.
+    const { context, page, errors } = await openPage(browser, VIEWPORTS[1]);
+    try {
+      await page.goto(link);
+      await expect
+        .poll(() => page.getByTestId('invite-summary').textContent(), { timeout: 20_000 })
+        .toContain('invitee@e2e.test');
+      // the token leaves the address bar once read
+      expect(page.url()).toBe(`${registrar.url}/invite`);
+      await page.getByLabel('Your name').fill('Invited Person');
+      await page.getByLabel('Choose a password').fill('invitee-e2e-Passw0rd!');
+      await page.getByLabel('Repeat the password').fill('invitee-e2e-Passw0rd!');
+      await page.screenshot({ path: join(shots, 'system-invite-accept-phone.png') });
+      await page.getByRole('button', { name: 'Create account and join' }).click();
+      await page.waitForURL(`${registrar.url}/fleet`, { timeout: 20_000 });
+      // a member without grants: in, but no device to see
+      await page
+        .getByRole('heading', { name: /fleet|devices/i })
+        .first()
+        .waitFor();
+      expect(await page.getByRole('link', { name: DEVICE, exact: true }).count()).toBe(0);
+      expect(errors).toEqual([]);
+
+      // the link worked once
+      await page.goto(link);
+      await expect
+        .poll(() => page.getByRole('alert').textContent(), { timeout: 20_000 })
+        .toMatch(/expired, was revoked or has already been used/);
+    } finally {
+      await context.close();
+    }
+    // and the registrar agrees: a member now, the invitation accepted, both audited
+    const api = await new Api(registrar.url).login();
+    const users = await api.call('GET', '/api/users');
+    expect(JSON.stringify(users.body)).toContain('invitee@e2e.test');
+    const audit = await api.call('GET', '/api/audit?action=invite.accept');
+    expect(JSON.stringify(audit.body)).toContain('invitee@e2e.test');
   });
 
   it('presence is live: the agent going away turns the device Offline in the open fleet', async () => {
