@@ -13,6 +13,7 @@
 // BENCH_AGENTS_PER_WORKER (5000)
 // Database: BENCH_POSTGRES_URL (a server URL: a fresh database per run, dropped after),
 // or BENCH_DATABASE_URL (used as is), or by default the embedded PGlite.
+// BENCH_OUT: the JSON file to write (default artifacts/bench/registrar.json).
 // BENCH_ENROLL (200): agents enrolled over HTTP (the enrollment rate is measured on them);
 // on PostgreSQL the others are inserted directly as enrolled devices (same rows, MQTT
 // credentials and presence path; enrolling 10,000 over HTTP takes minutes on this machine).
@@ -23,7 +24,7 @@ import { execSync, fork, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   createEnrollmentProof,
@@ -428,8 +429,10 @@ console.table(
     ]),
   ),
 );
-mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'registrar.json'), JSON.stringify(result, null, 2));
+// BENCH_OUT: another file (the root system benchmark runs this as one of its parts).
+const outFile = process.env.BENCH_OUT ?? join(outDir, 'registrar.json');
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(outFile, JSON.stringify(result, null, 2));
 if (runs.some((r) => r.failures > 0 || r.signalings === 0 || r.connectFailures > 0)) {
   process.exitCode = 1;
 }

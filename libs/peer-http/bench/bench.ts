@@ -8,10 +8,12 @@
 // BENCH_CONCURRENT (1000), BENCH_SLOW_TOTAL (1 GiB), BENCH_SLOW_RATE (32 MiB/s);
 // BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all);
 // BENCH_PEER_OPTIONS: JSON of peer-http session options for both sides (default: none);
-// BENCH_CPU_PROF: a directory for a V8 CPU profile of the agent process.
+// BENCH_CPU_PROF: a directory for a V8 CPU profile of the agent process;
+// BENCH_OUT: the JSON file to write (default artifacts/bench/peer-http.json).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nodeDataChannel, { type DataChannel, type PeerConnection } from 'node-datachannel';
 import { createPeerFetch } from '../src/index.js';
@@ -567,16 +569,19 @@ async function main(): Promise<void> {
   }
 
   results['finishedAt'] = new Date().toISOString();
-  const outDir = fileURLToPath(new URL('../../../artifacts/bench/', import.meta.url));
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(`${outDir}peer-http.json`, `${JSON.stringify(results, null, 2)}\n`);
+  // BENCH_OUT: another file (the root system benchmark runs a section of this one).
+  const outFile =
+    process.env['BENCH_OUT'] ??
+    fileURLToPath(new URL('../../../artifacts/bench/peer-http.json', import.meta.url));
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
   const width = Math.max(...rows.map((r) => r[0].length));
   const valueWidth = Math.max(...rows.map((r) => r[1].length));
   console.log(`\npeer-http bench (${JSON.stringify(results['machine'])})\n`);
   for (const [name, value, note] of rows) {
     console.log(`${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${note}`);
   }
-  console.log(`\nwrote ${outDir}peer-http.json`);
+  console.log(`\nwrote ${outFile}`);
 }
 
 main().catch((error: unknown) => {

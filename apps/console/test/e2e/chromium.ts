@@ -1,56 +1,9 @@
-// What every Chromium e2e run here shares: Debian's Chromium, launched for loopback WebRTC
-// inside the test namespace (FACTS.md: host candidates on 127.0.0.1, no mDNS names, no
-// background networking on this closed network), the two viewports the console is tested
-// at, and the player checks (plays; a seek plays on from there).
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Locator,
-  type Page,
-} from 'playwright-core';
+// The Chromium e2e helpers: the shared launch and viewports (./browser.ts) and the player
+// checks (plays; a seek plays on from there).
+import type { Locator } from 'playwright-core';
 import { expect } from 'vitest';
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-gpu',
-  '--disable-quic',
-  '--autoplay-policy=no-user-gesture-required',
-];
-
-export const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
-
-export type Viewport = (typeof VIEWPORTS)[number];
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}
-
-/** A fresh context at `viewport` (touch on the phone) and a page whose errors are kept. */
-export async function openPage(
-  browser: Browser,
-  viewport: Viewport,
-): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({
-    viewport: { width: viewport.width, height: viewport.height },
-    deviceScaleFactor: 1,
-    isMobile: viewport.name === 'phone',
-    hasTouch: viewport.name === 'phone',
-  });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return { context, page, errors };
-}
+export { CHROMIUM_ARGS, launchChromium, openPage, type Viewport, VIEWPORTS } from './browser.js';
 
 const currentTime = (video: Locator) => video.evaluate((v: HTMLVideoElement) => v.currentTime);
 
