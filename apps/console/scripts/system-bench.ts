@@ -80,9 +80,10 @@ window.bench = {
     const res = await pf.fetch('/_agent/health');
     await res.arrayBuffer();
     const ms = performance.now() - started;
+    const phases = pf.phases;
     await pf.close();
     if (res.status !== 200) throw new Error('health answered ' + res.status);
-    return ms;
+    return { ms, phases };
   },
   async download(registrarUrl, token, deviceId, path, runs, expected) {
     const pf = new window.peerfetch.PeerFetch({ registrarUrl, token });
@@ -238,17 +239,35 @@ try {
       { fn, args },
     );
 
-  // 1. connect → first response
-  const first = await call<number>(plain.page, 'connectAndGet', registrar.url, token, device.id);
-  const connect: number[] = [];
-  for (let i = 0; i < CONNECT_N; i++) {
-    connect.push(await call<number>(plain.page, 'connectAndGet', registrar.url, token, device.id));
-  }
+  // 1. connect → first response, with where the time went (the session's own marks)
+  type Connected = { ms: number; phases: Record<string, number> };
+  const connectOnce = () =>
+    call<Connected>(plain.page, 'connectAndGet', registrar.url, token, device.id);
+  const first = (await connectOnce()).ms;
+  const runs: Connected[] = [];
+  for (let i = 0; i < CONNECT_N; i++) runs.push(await connectOnce());
+  const connect = runs.map((r) => r.ms);
+  // per step: median of (end of this step − end of the previous one)
+  const STEPS = ['grant', 'signaling', 'answer', 'channel', 'verified'] as const;
+  const steps = Object.fromEntries(
+    STEPS.map((step, i) => [
+      step,
+      round(
+        median(
+          runs.map(
+            (r) => (r.phases[step] ?? NaN) - (i === 0 ? 0 : (r.phases[STEPS[i - 1]!] ?? NaN)),
+          ),
+        ),
+      ),
+    ]),
+  );
+  steps['first response'] = round(median(runs.map((r) => r.ms - (r.phases['verified'] ?? NaN))));
   results['connectToFirstResponseMs'] = {
     first: round(first),
     n: CONNECT_N,
     p50: round(median(connect)),
     p95: round(quantile(connect, 0.95)),
+    stepsMedianMs: steps,
     samples: connect.map((x) => round(x)),
   };
 
@@ -352,11 +371,23 @@ try {
   };
   results['finishedAt'] = new Date().toISOString();
 
-  const c = results['connectToFirstResponseMs'] as { p50: number; p95: number; first: number };
+  const c = results['connectToFirstResponseMs'] as {
+    p50: number;
+    p95: number;
+    first: number;
+    stepsMedianMs: Record<string, number>;
+  };
   const f = results['clipTimeToFirstFrameMs'] as { p50: number; first: number };
   const rows: [string, string, string][] = [
     ['connect → first response p50 / p95', `${c.p50} / ${c.p95} ms`, 'target p50 ≤ 150 ms'],
     ['connect → first response, first contact', `${c.first} ms`, 'TOFU pin'],
+    [
+      '  where it goes (medians, ms)',
+      Object.entries(c.stepsMedianMs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+      '',
+    ],
     ['clip first frame p50 (first)', `${f.p50} ms (${f.first} ms)`, 'target ≤ 500 ms'],
     [
       'Chromium←agent peer-http',

@@ -69,6 +69,13 @@ export class PeerFetch {
   get deviceKeyFingerprint(): string | null {
     return this.session?.deviceKey?.display ?? null;
   }
+  /**
+   * Where the last `connect` spent its time: ms from its start to the end of each step
+   * (`grant`, `signaling`, `answer`, `channel`, `verified`).
+   */
+  get phases(): Record<string, number> {
+    return { ...this.session?.phases };
+  }
   get failure(): SessionFailure | null {
     return this.session?.failure ?? null;
   }

@@ -43,6 +43,11 @@ describe('DeviceSession', () => {
     expect(r.pcs[0]?.added[0]?.candidate).toContain('6000'); // queued until the answer
     expect(r.session.path).toBe('srflx');
     expect(r.signals[0]?.connected).toEqual(['srflx']);
+    // every setup step marked once, in order
+    const phases = r.session.phases;
+    expect(Object.keys(phases)).toEqual(['grant', 'signaling', 'answer', 'channel', 'verified']);
+    const marks = Object.values(phases);
+    expect(marks).toEqual([...marks].sort((a, b) => a - b));
     const res = await r.session.http!.fetch('/api/hello');
     expect(await res.json()).toEqual({ path: '/api/hello', method: 'GET' });
     await r.session.refreshStats();

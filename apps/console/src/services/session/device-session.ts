@@ -124,6 +124,8 @@ export function selectedPath(stats: RTCStatsReport): PathType | null {
   return 'unknown';
 }
 
+export type SetupPhase = 'grant' | 'signaling' | 'answer' | 'channel' | 'verified';
+
 export class DeviceSession {
   state: SessionState = 'idle';
   failure: SessionFailure | null = null;
@@ -136,6 +138,12 @@ export class DeviceSession {
   /** True when this session pinned the key for the first time. */
   firstSight = false;
   http: PeerHttpSession | null = null;
+  /**
+   * Where the last connect spent its time: milliseconds from its start to the end of each
+   * setup step (grant, signaling socket, answer, data channel open, handshake). Shown
+   * nowhere by default; the standalone client and the system benchmark report it.
+   */
+  phases: Partial<Record<SetupPhase, number>> = {};
 
   private readonly listeners = new Set<(event: SessionEvent) => void>();
   private pc: RTCPeerConnection | null = null;
@@ -229,6 +237,11 @@ export class DeviceSession {
 
   private async setup(attempt: number): Promise<void> {
     const { deviceId } = this.o;
+    const started = performance.now();
+    this.phases = {};
+    const mark = (phase: SetupPhase): void => {
+      this.phases[phase] = Math.round((performance.now() - started) * 10) / 10;
+    };
     const current = (): void => {
       if (attempt !== this.attempt) throw fail('CONNECTION_FAILED', 'superseded');
     };
@@ -245,6 +258,7 @@ export class DeviceSession {
       throw fail('GRANT_REFUSED', describe(error), typeof code === 'string' ? code : undefined);
     }
     current();
+    mark('grant');
     this.sessionId = ticket.sessionId;
     this.role = ticket.role ?? null;
 
@@ -260,6 +274,7 @@ export class DeviceSession {
       current();
     }
     this.signaling = signaling;
+    mark('signaling');
     const pc = this.o.createPeerConnection({ iceServers: ticket.iceServers });
     this.pc = pc;
 
@@ -309,11 +324,13 @@ export class DeviceSession {
     signaling.sendOffer({ deviceId, grant: ticket.grant, sdp: offer.sdp });
     const answerSdp = await Promise.race([answer, aborted]);
     current();
+    mark('answer');
     await pc.setRemoteDescription({ type: 'answer', sdp: answerSdp });
     answered = true;
     for (const c of pending.splice(0)) await pc.addIceCandidate(c).catch(() => undefined);
     await Promise.race([opened, aborted]);
     current();
+    mark('channel');
 
     this.setState('handshaking');
     // fingerprints from the descriptions actually applied, never from what was signaled
@@ -360,6 +377,7 @@ export class DeviceSession {
     this.deviceKey = result.deviceKeyFingerprint;
     const http = createPeerFetch(transport);
     this.http = http;
+    mark('verified');
     void http.closed.then(() => {
       if (this.http === http && this.state === 'verified') this.lost('The data channel closed.');
     });
