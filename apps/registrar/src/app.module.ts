@@ -35,6 +35,9 @@ import { EnrollmentService } from './enrollment/enrollment.service.js';
 import { GrantsController } from './grants/grants.controller.js';
 import { GrantsRepository } from './grants/grants.repository.js';
 import { GrantsService } from './grants/grants.service.js';
+import { GroupsController } from './groups/groups.controller.js';
+import { GroupsRepository } from './groups/groups.repository.js';
+import { GroupsService } from './groups/groups.service.js';
 import { REGISTRAR_KEY, type RegistrarKey } from './keys/registrar-key.js';
 import { HealthController } from './observability/health.controller.js';
 import { MetricsService } from './observability/metrics.service.js';
@@ -108,6 +111,7 @@ export class AppModule implements NestModule {
         ClaimCodesController,
         EnrollmentController,
         GrantsController,
+        GroupsController,
         AuditController,
         OrgsController,
         SessionsController,
@@ -147,6 +151,8 @@ export class AppModule implements NestModule {
         EnrollmentService,
         GrantsRepository,
         GrantsService,
+        GroupsRepository,
+        GroupsService,
         OrgsRepository,
         OrgsService,
         SessionsService,

@@ -19,6 +19,7 @@ let dir: Awaited<ReturnType<typeof tempDir>>;
 let registrar: Registrar;
 let api: Api;
 let deviceId: string;
+let groupId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -33,6 +34,7 @@ beforeAll(async () => {
   api = await new Api(registrar.url).login();
   const code = await api.post('/api/claim-codes', {});
   deviceId = (await newAgent().enroll(api, code.body.code)).body.deviceId;
+  groupId = (await api.post('/api/groups', { name: 'fuzz' })).body.id;
 });
 
 afterAll(async () => {
@@ -212,6 +214,8 @@ describe('property: no DTO ever yields a 5xx', () => {
     { method: 'PATCH', path: () => `/api/devices/${deviceId}`, keys: ['name'] },
     { method: 'PUT', path: () => `/api/devices/${deviceId}/tags`, keys: ['tags'] },
     { method: 'POST', path: () => `/api/devices/${deviceId}/revoke-dry`, keys: ['reason'] },
+    { method: 'POST', path: () => '/api/groups', keys: ['name'] },
+    { method: 'PATCH', path: () => `/api/groups/${groupId}`, keys: ['name'] },
   ];
 
   it('fuzzes JSON bodies', async () => {

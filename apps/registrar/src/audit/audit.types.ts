@@ -28,7 +28,12 @@ export type AuditAction =
   | 'claim_code.revoke'
   | 'grant.create'
   | 'grant.update'
-  | 'grant.delete';
+  | 'grant.delete'
+  | 'group.create'
+  | 'group.rename'
+  | 'group.delete'
+  | 'group.member_add'
+  | 'group.member_remove';
 
 export interface AuditEntry {
   orgId: string | null;

@@ -26,3 +26,8 @@ export function isUniqueViolation(error: unknown): boolean {
 export function isNotFound(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'P2025';
 }
+
+/** Foreign key violation (the referenced row is gone), as Prisma reports it. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'P2003';
+}
