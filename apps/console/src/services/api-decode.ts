@@ -11,6 +11,7 @@ import type {
   DeviceStatus,
   Grant,
   GrantRole,
+  Group,
   Invite,
   InviteAccepted,
   InvitePreview,
@@ -191,6 +192,17 @@ export function decodeGrant(v: unknown, at = 'grant'): Grant {
     role: oneOf(o, 'role', GRANT_ROLES, at),
     createdBy: optStr(o, 'createdBy', at),
     createdAt: time(o, 'createdAt', at),
+  };
+}
+
+export function decodeGroup(v: unknown, at = 'group'): Group {
+  const o = obj(v, at);
+  return {
+    id: str(o, 'id', at),
+    name: str(o, 'name', at),
+    createdAt: time(o, 'createdAt', at),
+    memberIds: strings(o['memberIds'], `${at}.memberIds`),
+    memberCount: num(o, 'memberCount', at),
   };
 }
 

@@ -114,6 +114,16 @@ export interface CreateGrantInput {
   role: GrantRole;
 }
 
+/** A group of people in the organisation: a grant to it applies to each member. */
+export interface Group {
+  id: string;
+  name: string;
+  createdAt: number;
+  /** Everyone, for an admin; a member listing their own groups sees only themselves. */
+  memberIds: string[];
+  memberCount: number;
+}
+
 export interface OrgUser {
   id: string;
   email: string;

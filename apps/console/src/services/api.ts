@@ -14,6 +14,7 @@ import {
   decodeDevicePage,
   decodeCreatedInvite,
   decodeGrant,
+  decodeGroup,
   decodeInvite,
   decodeInviteAccepted,
   decodeInvitePreview,
@@ -38,6 +39,7 @@ import type {
   DeviceQuery,
   Grant,
   GrantRole,
+  Group,
   Invite,
   InviteAccepted,
   InvitePreview,
@@ -152,6 +154,28 @@ export class ApiClient {
   }
   deleteGrant(id: string): Promise<void> {
     return this.call('DELETE', `/api/grants/${seg(id)}`, none);
+  }
+
+  // --- groups ------------------------------------------------------------------ /api/groups
+  listGroups(): Promise<Group[]> {
+    return this.call('GET', '/api/groups', decodeList(decodeGroup, 'groups'));
+  }
+  createGroup(name: string): Promise<Group> {
+    return this.call('POST', '/api/groups', decodeGroup, { body: { name } });
+  }
+  renameGroup(id: string, name: string): Promise<Group> {
+    return this.call('PATCH', `/api/groups/${seg(id)}`, decodeGroup, { body: { name } });
+  }
+  /** Deletes the group; its grants go with it. */
+  deleteGroup(id: string): Promise<void> {
+    return this.call('DELETE', `/api/groups/${seg(id)}`, none);
+  }
+  /** Puts a member of the organisation in the group (no change when already in it). */
+  addGroupMember(groupId: string, userId: string): Promise<Group> {
+    return this.call('PUT', `/api/groups/${seg(groupId)}/members/${seg(userId)}`, decodeGroup);
+  }
+  removeGroupMember(groupId: string, userId: string): Promise<Group> {
+    return this.call('DELETE', `/api/groups/${seg(groupId)}/members/${seg(userId)}`, decodeGroup);
   }
 
   // --- users -------------------------------------------------------------------- /api/users

@@ -143,6 +143,111 @@ describe('access store', () => {
   });
 });
 
+describe('access store: groups', () => {
+  it('loads groups with the grants, for admins only', async () => {
+    const access = useAccessStore();
+    await access.load();
+    expect(access.groups).toEqual([
+      expect.objectContaining({ id: I.nightShift, name: 'Night shift', memberIds: [I.bob] }),
+    ]);
+    ctx.registrar.signIn(I.bob);
+    const auth = useAuthStore();
+    auth.sessionExpired();
+    await auth.signIn('bob@example.com', 'hunter2hunter2');
+    const before = ctx.platform.requests.length;
+    await access.load();
+    expect(access.groups).toEqual([]);
+    const asked = ctx.platform.requests.slice(before).map((r) => r.url);
+    expect(asked.some((u) => u.includes('/api/groups'))).toBe(false);
+  });
+
+  it('creates, renames and deletes a group; a taken name is refused and surfaced', async () => {
+    const access = useAccessStore();
+    await access.load();
+    const ops = await access.createGroup('  Ops ');
+    expect(ops).toMatchObject({ name: 'Ops', memberIds: [], memberCount: 0 });
+    expect(access.groups.map((g) => g.name)).toEqual(['Night shift', 'Ops']);
+    await expect(access.createGroup('Ops')).rejects.toMatchObject({
+      status: 409,
+      code: 'CONFLICT',
+      message: 'a group named "Ops" already exists',
+    });
+    await expect(access.createGroup('bad\u0000name')).rejects.toMatchObject({ status: 400 });
+    await expect(access.renameGroup(ops.id, 'Night shift')).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(access.groups.map((g) => g.name)).toEqual(['Night shift', 'Ops']);
+    await access.renameGroup(ops.id, 'Alpha');
+    expect(access.groups.map((g) => g.name)).toEqual(['Alpha', 'Night shift']);
+    await access.deleteGroup(ops.id);
+    expect(access.groups.map((g) => g.name)).toEqual(['Night shift']);
+    await expect(access.deleteGroup(ops.id)).rejects.toMatchObject({ status: 404 });
+    expect(ctx.registrar.state.audit.slice(0, 3).map((e) => e.action)).toEqual([
+      'group.delete',
+      'group.rename',
+      'group.create',
+    ]);
+  });
+
+  it('adds and removes members; only people of the organisation', async () => {
+    const access = useAccessStore();
+    await access.load();
+    const g = await access.createGroup('Crew');
+    await access.addGroupMember(g.id, I.bob);
+    await access.addGroupMember(g.id, I.bob);
+    await access.addGroupMember(g.id, I.ada);
+    expect(access.groups.find((x) => x.id === g.id)).toMatchObject({
+      memberIds: [I.bob, I.ada],
+      memberCount: 2,
+    });
+    await access.removeGroupMember(g.id, I.bob);
+    expect(access.groups.find((x) => x.id === g.id)?.memberIds).toEqual([I.ada]);
+    await expect(
+      access.addGroupMember(g.id, '00000000-0000-4000-8000-0000000000ff'),
+    ).rejects.toMatchObject({ status: 404, message: 'user not found' });
+    expect(access.groups.find((x) => x.id === g.id)?.memberIds).toEqual([I.ada]);
+    const audit = ctx.registrar.state.audit.map((e) => e.action);
+    expect(audit.filter((a) => a === 'group.member_add')).toHaveLength(2);
+    expect(audit.filter((a) => a === 'group.member_remove')).toHaveLength(1);
+  });
+
+  it('labels a group grant with the group name; deleting the group drops its grants', async () => {
+    const access = useAccessStore();
+    await access.load();
+    const grant = await access.createGrant({
+      subject: { kind: 'group', groupId: I.nightShift },
+      target: { kind: 'device', deviceId: I.kiosk },
+      role: 'operator',
+    });
+    expect(ctx.registrar.state.grants.at(-1)).toMatchObject({
+      subjectType: 'group',
+      groupId: I.nightShift,
+      userId: null,
+    });
+    expect(access.subjectLabel(grant)).toBe('Night shift (group)');
+    expect(access.grantsFor({ id: I.kiosk, tags: [] }).map((g) => g.id)).toEqual([grant.id]);
+    await access.deleteGroup(I.nightShift);
+    expect(access.grants.map((g) => g.id)).not.toContain(grant.id);
+    expect(ctx.registrar.state.grants.map((g) => g.id)).not.toContain(grant.id);
+    expect(access.subjectLabel(grant)).toBe(`group ${I.nightShift.slice(0, 8)}`);
+    await expect(
+      access.createGrant({
+        subject: { kind: 'group', groupId: I.nightShift },
+        target: { kind: 'tag', tag: 'camera' },
+        role: 'viewer',
+      }),
+    ).rejects.toMatchObject({ status: 404, message: 'group not found' });
+  });
+
+  it('surfaces a malformed group list as a load error', async () => {
+    const g = ctx.registrar.state.groups[0];
+    if (g) g.name = 42 as never;
+    const access = useAccessStore();
+    await access.load();
+    expect(access.error).toMatch(/Unexpected answer/);
+  });
+});
+
 describe('access store and the session', () => {
   it('forgets people and grants on sign-out', async () => {
     const access = useAccessStore();
@@ -153,5 +258,6 @@ describe('access store and the session', () => {
     expect(access.users).toEqual([]);
     expect(access.grants).toEqual([]);
     expect(access.invites).toEqual([]);
+    expect(access.groups).toEqual([]);
   });
 });

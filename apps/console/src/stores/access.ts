@@ -9,6 +9,7 @@ import type {
   Device,
   Grant,
   GrantRole,
+  Group,
   Invite,
   OrgUser,
 } from '../services/api-types.js';
@@ -21,9 +22,10 @@ export const useAccessStore = defineStore('access', () => {
   const grants = ref<Grant[]>([]);
   const users = ref<OrgUser[]>([]);
   const invites = ref<Invite[]>([]);
+  const groups = ref<Group[]>([]);
   const task = useTask();
 
-  /** Loads people and (for admins, who alone may read them) grants and invitations. */
+  /** Loads people and (for admins, who alone manage them) grants, groups and invitations. */
   async function load(): Promise<void> {
     if (!auth.orgId) return;
     const admin = auth.canAdmin;
@@ -32,9 +34,10 @@ export const useAccessStore = defineStore('access', () => {
         api.listUsers(),
         admin ? api.listGrants() : Promise.resolve([]),
         admin ? api.listInvites() : Promise.resolve([]),
+        admin ? api.listGroups() : Promise.resolve([]),
       ]),
     );
-    if (result) [users.value, grants.value, invites.value] = result;
+    if (result) [users.value, grants.value, invites.value, groups.value] = result;
   }
 
   /** Invitations still waiting for their person (newest first, as the registrar lists). */
@@ -75,8 +78,13 @@ export const useAccessStore = defineStore('access', () => {
   }
 
   function subjectLabel(grant: Grant): string {
-    if (grant.subject.kind === 'group') return `group ${grant.subject.groupId.slice(0, 8)}`;
+    if (grant.subject.kind === 'group') return groupLabel(grant.subject.groupId);
     return userLabel(grant.subject.userId);
+  }
+
+  function groupLabel(groupId: string): string {
+    const g = groups.value.find((x) => x.id === groupId);
+    return g ? `${g.name} (group)` : `group ${groupId.slice(0, 8)}`;
   }
 
   function userLabel(userId: string): string {
@@ -101,6 +109,46 @@ export const useAccessStore = defineStore('access', () => {
     grants.value = grants.value.filter((g) => g.id !== id);
   }
 
+  /** Keeps the list in the registrar's order (by name). */
+  function putGroup(group: Group): void {
+    groups.value = [...groups.value.filter((g) => g.id !== group.id), group].sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
+  }
+
+  async function createGroup(name: string): Promise<Group> {
+    const group = await api.createGroup(name.trim());
+    putGroup(group);
+    return group;
+  }
+
+  async function renameGroup(id: string, name: string): Promise<Group> {
+    const group = await api.renameGroup(id, name.trim());
+    putGroup(group);
+    return group;
+  }
+
+  /** Deletes a group; the registrar deletes its grants with it, and so does the list here. */
+  async function deleteGroup(id: string): Promise<void> {
+    await api.deleteGroup(id);
+    groups.value = groups.value.filter((g) => g.id !== id);
+    grants.value = grants.value.filter(
+      (g) => g.subject.kind !== 'group' || g.subject.groupId !== id,
+    );
+  }
+
+  async function addGroupMember(groupId: string, userId: string): Promise<Group> {
+    const group = await api.addGroupMember(groupId, userId);
+    putGroup(group);
+    return group;
+  }
+
+  async function removeGroupMember(groupId: string, userId: string): Promise<Group> {
+    const group = await api.removeGroupMember(groupId, userId);
+    putGroup(group);
+    return group;
+  }
+
   async function addUser(input: CreateUserInput): Promise<OrgUser> {
     const created = await api.createUser({
       ...input,
@@ -115,6 +163,7 @@ export const useAccessStore = defineStore('access', () => {
     grants.value = [];
     users.value = [];
     invites.value = [];
+    groups.value = [];
     task.error.value = null;
   }
   // Another user or organisation must never see this one's data, even for a moment.
@@ -127,6 +176,7 @@ export const useAccessStore = defineStore('access', () => {
     grants,
     users,
     invites,
+    groups,
     pendingInvites,
     loading: task.loading,
     error: task.error,
@@ -134,9 +184,15 @@ export const useAccessStore = defineStore('access', () => {
     grantsFor,
     subjectLabel,
     userLabel,
+    groupLabel,
     createGrant,
     setGrantRole,
     deleteGrant,
+    createGroup,
+    renameGroup,
+    deleteGroup,
+    addGroupMember,
+    removeGroupMember,
     addUser,
     invite,
     revokeInvite,

@@ -27,6 +27,11 @@ export const AUDIT_ACTIONS = [
   'grant.create',
   'grant.update',
   'grant.delete',
+  'group.create',
+  'group.rename',
+  'group.delete',
+  'group.member_add',
+  'group.member_remove',
 ] as const;
 
 /**

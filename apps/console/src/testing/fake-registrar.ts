@@ -59,6 +59,14 @@ interface WireGrant {
   createdBy: string | null;
   createdAt: string;
 }
+interface WireGroup {
+  id: string;
+  orgId: string;
+  name: string;
+  createdAt: string;
+  /** The fake keeps the members on the group (the registrar: group_members rows). */
+  memberIds: string[];
+}
 interface WireInvite {
   id: string;
   orgId: string;
@@ -93,6 +101,7 @@ export interface FakeRegistrarState {
   devices: WireDevice[];
   claimCodes: WireClaimCode[];
   grants: WireGrant[];
+  groups: WireGroup[];
   invites: WireInvite[];
   audit: WireAudit[];
 }
@@ -117,6 +126,8 @@ const DAY = 86_400_000;
 const TAG = /^[a-z0-9][a-z0-9._:-]{0,62}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ROLE_RANK: Record<OrgRole, number> = { member: 0, admin: 1, owner: 2 };
+/** The registrar's NAME_PATTERN: no control or format characters. */
+const NAME = /^[^\p{Cc}\p{Cf}]+$/u;
 
 export const DEMO_IDS = {
   acme: '6f1c2d7e-0000-4000-8000-00000000a001',
@@ -126,6 +137,7 @@ export const DEMO_IDS = {
   gate: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d01',
   dock: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d02',
   kiosk: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d03',
+  nightShift: '5c5c5c5c-0000-4000-8000-000000000001',
   greenhouse: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d04',
   parking: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d05',
   bench: '0b9f3c1e-4b1a-4a53-9d7e-1f2a3b4c5d06',
@@ -251,6 +263,15 @@ export function demoState(now: number): FakeRegistrarState {
         createdAt: at(now - 2 * DAY),
       },
     ],
+    groups: [
+      {
+        id: I.nightShift,
+        orgId: I.acme,
+        name: 'Night shift',
+        createdAt: at(now - 5 * DAY),
+        memberIds: [I.bob],
+      },
+    ],
     invites: [],
     audit: Array.from({ length: 45 }, (_, i) => ({
       id: String(1000 - i),
@@ -325,10 +346,10 @@ export class FakeRegistrar {
         return json(fail(403, 'FORBIDDEN', 'insufficient role for this action'));
       }
       if (
-        params[0] !== undefined &&
+        params.length > 0 &&
         pattern.source.includes('([^/]+)') &&
-        /devices|grants|claim-codes|invites/.test(pattern.source) &&
-        !UUID.test(params[0])
+        /devices|grants|claim-codes|invites|groups/.test(pattern.source) &&
+        !params.every((p) => UUID.test(p))
       ) {
         return json(invalid('Validation failed (uuid is expected)'));
       }
@@ -397,8 +418,13 @@ export class FakeRegistrar {
   private visibleDevices(ctx: Ctx): WireDevice[] {
     const inOrg = this.state.devices.filter((d) => d.orgId === ctx.session.orgId);
     if (ROLE_RANK[ctx.role] >= ROLE_RANK.admin) return inOrg;
+    const groupIds = this.state.groups
+      .filter((g) => g.orgId === ctx.session.orgId && g.memberIds.includes(ctx.session.userId))
+      .map((g) => g.id);
     const mine = this.state.grants.filter(
-      (g) => g.orgId === ctx.session.orgId && g.userId === ctx.session.userId,
+      (g) =>
+        g.orgId === ctx.session.orgId &&
+        (g.userId === ctx.session.userId || (g.groupId !== null && groupIds.includes(g.groupId))),
     );
     return inOrg.filter((d) =>
       mine.some(
@@ -417,6 +443,56 @@ export class FakeRegistrar {
           ? 'expired'
           : 'active';
     return { ...rest, state };
+  }
+
+  private groupView({ orgId: _o, ...g }: WireGroup) {
+    return { ...g, memberIds: [...g.memberIds], memberCount: g.memberIds.length };
+  }
+
+  private groupOf(ctx: Ctx): WireGroup | undefined {
+    return this.state.groups.find((g) => g.orgId === ctx.session.orgId && g.id === ctx.params[0]);
+  }
+
+  /** The registrar's group name rules (GroupNameDto, then trimmed), or its refusal. */
+  private groupName(ctx: Ctx): string | Answer {
+    const b = ctx.body;
+    if (typeof b !== 'object' || b === null || Array.isArray(b))
+      return invalid('name must be a string');
+    const extra = Object.keys(b).find((k) => k !== 'name');
+    if (extra) return invalid(`property ${extra} should not exist`);
+    const name = (b as { name?: unknown }).name;
+    if (typeof name !== 'string') return invalid('name must be a string');
+    if (name.length < 1 || name.length > 100)
+      return invalid('name must be 1 to 100 characters long');
+    if (!NAME.test(name)) return invalid('name must not contain control characters');
+    const trimmed = name.trim();
+    if (!trimmed) return invalid('name must not be blank');
+    return trimmed;
+  }
+
+  private nameTaken(ctx: Ctx, name: string, except?: string): boolean {
+    return this.state.groups.some(
+      (g) => g.orgId === ctx.session.orgId && g.name === name && g.id !== except,
+    );
+  }
+
+  /** PUT/DELETE /api/groups/:id/members/:userId: both must be of the caller's org. */
+  private changeMember(ctx: Ctx, op: 'add' | 'remove'): Answer {
+    const g = this.groupOf(ctx);
+    if (!g) return notFound('group');
+    const userId = ctx.params[1] ?? '';
+    if (!this.state.memberships.some((m) => m.userId === userId && m.orgId === ctx.session.orgId))
+      return notFound('user');
+    const has = g.memberIds.includes(userId);
+    if (op === 'add' && !has) {
+      g.memberIds.push(userId);
+      this.record(ctx, 'group.member_add', 'group', g.id);
+    }
+    if (op === 'remove' && has) {
+      g.memberIds = g.memberIds.filter((x) => x !== userId);
+      this.record(ctx, 'group.member_remove', 'group', g.id);
+    }
+    return ok(this.groupView(g));
   }
 
   private record(ctx: Ctx, action: string, targetType: string | null, targetId: string | null) {
@@ -687,6 +763,12 @@ export class FakeRegistrar {
           return notFound('user');
         }
         if (
+          groupId !== null &&
+          !this.state.groups.some((x) => x.id === groupId && x.orgId === ctx.session.orgId)
+        ) {
+          return notFound('group');
+        }
+        if (
           deviceId !== null &&
           !this.state.devices.some((d) => d.id === deviceId && d.orgId === ctx.session.orgId)
         ) {
@@ -739,6 +821,86 @@ export class FakeRegistrar {
         this.record(ctx, 'grant.delete', 'grant', g.id);
         return { status: 204 };
       },
+      'admin',
+    ],
+    [
+      'GET',
+      /^\/api\/groups$/,
+      (ctx) => {
+        const admin = ROLE_RANK[ctx.role] >= ROLE_RANK.admin;
+        const me = ctx.session.userId;
+        return ok(
+          this.state.groups
+            .filter((g) => g.orgId === ctx.session.orgId)
+            .filter((g) => admin || g.memberIds.includes(me))
+            .sort((a, b) => a.name.localeCompare(b.name))
+            .map((g) => this.groupView(g))
+            .map((g) => (admin ? g : { ...g, memberIds: [me] })),
+        );
+      },
+      'member',
+    ],
+    [
+      'POST',
+      /^\/api\/groups$/,
+      (ctx) => {
+        const name = this.groupName(ctx);
+        if (typeof name !== 'string') return name;
+        if (this.nameTaken(ctx, name))
+          return fail(409, 'CONFLICT', `a group named "${name}" already exists`);
+        const g: WireGroup = {
+          id: this.uuid(),
+          orgId: ctx.session.orgId,
+          name,
+          createdAt: this.iso(),
+          memberIds: [],
+        };
+        this.state.groups.push(g);
+        this.record(ctx, 'group.create', 'group', g.id);
+        return ok(this.groupView(g), 201);
+      },
+      'admin',
+    ],
+    [
+      'PATCH',
+      /^\/api\/groups\/([^/]+)$/,
+      (ctx) => {
+        const name = this.groupName(ctx);
+        if (typeof name !== 'string') return name;
+        const g = this.groupOf(ctx);
+        if (!g) return notFound('group');
+        if (this.nameTaken(ctx, name, g.id))
+          return fail(409, 'CONFLICT', `a group named "${name}" already exists`);
+        if (g.name !== name) this.record(ctx, 'group.rename', 'group', g.id);
+        g.name = name;
+        return ok(this.groupView(g));
+      },
+      'admin',
+    ],
+    [
+      'DELETE',
+      /^\/api\/groups\/([^/]+)$/,
+      (ctx) => {
+        const g = this.groupOf(ctx);
+        if (!g) return notFound('group');
+        this.state.groups = this.state.groups.filter((x) => x !== g);
+        // ON DELETE CASCADE: the group's grants go with it.
+        this.state.grants = this.state.grants.filter((x) => x.groupId !== g.id);
+        this.record(ctx, 'group.delete', 'group', g.id);
+        return { status: 204 };
+      },
+      'admin',
+    ],
+    [
+      'PUT',
+      /^\/api\/groups\/([^/]+)\/members\/([^/]+)$/,
+      (ctx) => this.changeMember(ctx, 'add'),
+      'admin',
+    ],
+    [
+      'DELETE',
+      /^\/api\/groups\/([^/]+)\/members\/([^/]+)$/,
+      (ctx) => this.changeMember(ctx, 'remove'),
       'admin',
     ],
     [
