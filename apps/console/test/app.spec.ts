@@ -61,6 +61,12 @@ function input(root: HTMLElement, label: string): HTMLInputElement {
   if (!(el instanceof HTMLInputElement)) throw new Error(`no input labelled ${label}`);
   return el;
 }
+function select(root: HTMLElement, label: string): HTMLSelectElement {
+  const l = [...root.querySelectorAll('label')].find((x) => x.textContent?.trim() === label);
+  const el = l && document.getElementById(l.htmlFor);
+  if (!(el instanceof HTMLSelectElement)) throw new Error(`no select labelled ${label}`);
+  return el;
+}
 function fill(el: HTMLInputElement, value: string) {
   el.value = value;
   el.dispatchEvent(new Event('input'));
@@ -216,6 +222,69 @@ describe('console app', () => {
     button(h.root, 'Add person').click();
     await vi.waitFor(() => expect(h.root.textContent).toContain('eve@example.com'));
     expect(h.registrar.state.users.at(-1)).toMatchObject({ email: 'eve@example.com', name: 'Eve' });
+  });
+
+  it('manages a group and grants it access from the access page', async () => {
+    const h = await start('/access', true);
+    await vi.waitFor(() => expect(h.root.textContent).toContain('Night shift'));
+    fill(input(h.root, 'New group name'), 'Gate crew');
+    await nextTick();
+    button(h.root, 'Create group').click();
+    await vi.waitFor(() =>
+      expect(h.registrar.state.groups.map((g) => g.name)).toContain('Gate crew'),
+    );
+    await settle();
+    const crew = h.registrar.state.groups.find((g) => g.name === 'Gate crew');
+    const add = select(h.root, 'Add a person to Gate crew');
+    add.value = DEMO_IDS.bob;
+    add.dispatchEvent(new Event('change'));
+    await nextTick();
+    const card = add.closest('li');
+    if (!card) throw new Error('no group card');
+    button(card, 'Add').click();
+    await vi.waitFor(() => expect(crew?.memberIds).toEqual([DEMO_IDS.bob]));
+    await settle();
+    expect(card.querySelector('[aria-label="Remove Bob Builder from Gate crew"]')).not.toBeNull();
+
+    // "Who" offers people and groups; a group grant is listed under the group's name.
+    const who = select(h.root, 'Who');
+    const groupOptions = [...who.querySelectorAll('optgroup[label="Groups"] option')];
+    expect(groupOptions.map((o) => o.textContent?.trim())).toEqual(['Gate crew', 'Night shift']);
+    who.value = `group:${crew?.id ?? ''}`;
+    who.dispatchEvent(new Event('change'));
+    const kind = select(h.root, 'Applies to');
+    kind.value = 'device';
+    kind.dispatchEvent(new Event('change'));
+    await nextTick();
+    const device = select(h.root, 'Device');
+    device.value = DEMO_IDS.kiosk;
+    device.dispatchEvent(new Event('change'));
+    await nextTick();
+    button(h.root, 'Grant access').click();
+    await vi.waitFor(() =>
+      expect(h.registrar.state.grants.at(-1)).toMatchObject({
+        subjectType: 'group',
+        groupId: crew?.id,
+        deviceId: DEMO_IDS.kiosk,
+      }),
+    );
+    await settle();
+    expect(h.root.querySelector('table')?.textContent).toContain('Gate crew (group)');
+
+    // Deleting the group asks first, then removes it and its grant.
+    button(card, 'Delete').click();
+    await settle();
+    const dialog = document.querySelector('[role="dialog"]');
+    expect(dialog?.textContent).toContain('with its grant');
+    if (!dialog) throw new Error('no dialog');
+    button(dialog, 'Delete group').click();
+    await vi.waitFor(() =>
+      expect(h.registrar.state.groups.map((g) => g.name)).toEqual(['Night shift']),
+    );
+    await settle();
+    expect(h.registrar.state.grants.some((g) => g.groupId === crew?.id)).toBe(false);
+    expect(h.root.querySelector('ul.groups')?.textContent).not.toContain('Gate crew');
+    expect(h.root.querySelector('table')?.textContent).not.toContain('Gate crew');
   });
 
   it('redirects to sign-in when the session ends under a page', async () => {
