@@ -90,4 +90,37 @@ describe('loadConfig', () => {
       );
     });
   });
+
+  describe('MQTT provisioning', () => {
+    it('provisions nothing by default', () => {
+      expect(loadConfig({}).mqtt).toMatchObject({
+        provisioning: 'none',
+        provisioningTimeoutMs: 5000,
+      });
+    });
+
+    it('takes dynsec with an external broker and its admin account', () => {
+      const c = loadConfig({
+        MQTT_PROVISIONING: 'dynsec',
+        MQTT_URL: 'mqtt://broker:1883',
+        MQTT_USERNAME: 'pf-registrar',
+        MQTT_PASSWORD: 'secret',
+        MQTT_PROVISIONING_TIMEOUT_MS: '2000',
+      });
+      expect(c.mqtt).toMatchObject({ provisioning: 'dynsec', provisioningTimeoutMs: 2000 });
+    });
+
+    it('refuses dynsec without the broker or the account, naming each variable', () => {
+      let message = '';
+      try {
+        loadConfig({ MQTT_PROVISIONING: 'dynsec', MQTT_USERNAME: 'pf-registrar' });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toContain('MQTT_URL: required with MQTT_PROVISIONING=dynsec');
+      expect(message).toContain('MQTT_PASSWORD: required with MQTT_PROVISIONING=dynsec');
+      expect(message).not.toContain('MQTT_USERNAME');
+      expect(() => loadConfig({ MQTT_PROVISIONING: 'acl-file' })).toThrow(/MQTT_PROVISIONING/);
+    });
+  });
 });

@@ -58,6 +58,16 @@ export const configSchema = z
     /** Embedded broker listen address (non-standard port: never clashes with 1883). */
     MQTT_HOST: z.string().min(1).default('127.0.0.1'),
     MQTT_PORT: int(0, 65535).default(18830),
+    /**
+     * What the registrar provisions on an external broker (MQTT_URL) for each device.
+     * `none`: nothing (anonymous or externally managed broker: device credentials and ACLs
+     * are the broker's own configuration). `dynsec`: a Mosquitto dynamic-security client and
+     * role per device, created at enrollment and deleted at revocation/deletion; the
+     * registrar's account (MQTT_USERNAME) must be a dynsec admin.
+     */
+    MQTT_PROVISIONING: z.enum(['none', 'dynsec']).default('none'),
+    /** How long one provisioning operation may wait for the broker's answers. */
+    MQTT_PROVISIONING_TIMEOUT_MS: int(100, 60_000).default(5_000),
     /** Broker URL handed to agents at enrollment. Default: MQTT_URL, or the embedded broker. */
     MQTT_PUBLIC_URL: z
       .string()
@@ -93,6 +103,19 @@ export const configSchema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
   })
+  .superRefine((c, ctx) => {
+    if (c.MQTT_PROVISIONING !== 'dynsec') return;
+    for (const key of ['MQTT_URL', 'MQTT_USERNAME', 'MQTT_PASSWORD'] as const) {
+      if (c[key] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message:
+            'required with MQTT_PROVISIONING=dynsec (an external Mosquitto and its dynsec admin account)',
+        });
+      }
+    }
+  })
   .transform((c) => {
     const dataDir = isAbsolute(c.DATA_DIR) ? c.DATA_DIR : resolve(c.DATA_DIR);
     return {
@@ -124,6 +147,8 @@ export const configSchema = z
         host: c.MQTT_HOST,
         port: c.MQTT_PORT,
         publicUrl: c.MQTT_PUBLIC_URL,
+        provisioning: c.MQTT_PROVISIONING,
+        provisioningTimeoutMs: c.MQTT_PROVISIONING_TIMEOUT_MS,
       },
       consoleDir: c.CONSOLE_DIR,
       logLevel: c.LOG_LEVEL,
