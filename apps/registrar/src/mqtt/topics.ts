@@ -31,15 +31,27 @@ export function parseDeviceTopic(
   return { deviceId, kind: kind as DeviceTopicKind };
 }
 
+/** The MQTT client id of the edge agent for device D (src/mqtt/link.ts of apps/edge-agent). */
+export function agentClientId(deviceId: string): string {
+  return `pf-agent-${deviceId}`;
+}
+
 /** Who is on the other end of an MQTT connection. */
 export type MqttIdentity = { kind: 'registrar' } | { kind: 'device'; deviceId: string };
 
-const DEVICE_PUBLISH: ReadonlySet<DeviceTopicKind> = new Set([
+/** The topics a device publishes on (its own only); it subscribes to its signal/in alone. */
+export const DEVICE_PUBLISH_KINDS: readonly DeviceTopicKind[] = [
   'status',
   'heartbeat',
   'signal/out',
   'audit',
-]);
+];
+const DEVICE_PUBLISH: ReadonlySet<DeviceTopicKind> = new Set(DEVICE_PUBLISH_KINDS);
+
+/** The registrar hears every device's published topics (one `+` filter per kind). */
+export const REGISTRAR_SUBSCRIPTIONS: readonly string[] = DEVICE_PUBLISH_KINDS.map(
+  (kind) => `${TOPIC_PREFIX}+/${kind}`,
+);
 
 /** Device D may publish only pf/v1/dev/D/{status,heartbeat,signal/out,audit}. */
 export function canPublish(who: MqttIdentity, topic: string): boolean {
