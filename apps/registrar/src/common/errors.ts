@@ -17,6 +17,8 @@ export const ErrorCode = {
   KEY_REVOKED: 'KEY_REVOKED',
   KEY_ALREADY_ENROLLED: 'KEY_ALREADY_ENROLLED',
   NOT_READY: 'NOT_READY',
+  /** The MQTT broker did not confirm a device account (MQTT_PROVISIONING=dynsec). */
+  MQTT_PROVISIONING_FAILED: 'MQTT_PROVISIONING_FAILED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -39,6 +41,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   KEY_REVOKED: 403,
   KEY_ALREADY_ENROLLED: 409,
   NOT_READY: 503,
+  MQTT_PROVISIONING_FAILED: 503,
   INTERNAL: 500,
 };
 

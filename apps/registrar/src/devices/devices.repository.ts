@@ -183,6 +183,21 @@ export class DevicesRepository {
     return r.count > 0;
   }
 
+  /** Which of these devices exist (any org), each with whether it is revoked. */
+  async revokedFlags(ids: string[]): Promise<Map<string, boolean>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.device.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, status: true },
+    });
+    return new Map(rows.map((r) => [r.id, r.status === 'revoked']));
+  }
+
+  /** How many devices that are not revoked are none of these (any org). */
+  async countActiveExcept(ids: string[]): Promise<number> {
+    return this.db.device.count({ where: { status: { not: 'revoked' }, id: { notIn: ids } } });
+  }
+
   async delete(orgId: string, id: string): Promise<boolean> {
     const deleted = (await this.db.device.deleteMany({ where: { orgId, id } })).count > 0;
     this.authzCache.delete(`${orgId}/${id}`);

@@ -90,7 +90,8 @@ export class DevicesService {
     await this.requireAdmin(p, id);
     const d = await this.repo.revokeKey(p.orgId, id, { userId: p.userId, reason });
     if (!d) throw notFound('device');
-    this.mqtt.disconnectDevice(id);
+    // The database first (the registrar refuses the device from now on), then the broker.
+    const brokerAccount = await this.mqtt.removeDevice(id);
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',
@@ -98,7 +99,7 @@ export class DevicesService {
       action: 'device.revoke_key',
       targetType: 'device',
       targetId: id,
-      details: { keyFingerprint: d.keyFingerprint, reason },
+      details: { keyFingerprint: d.keyFingerprint, reason, brokerAccount },
       sourceIp: ip,
     });
     return d;
@@ -107,7 +108,7 @@ export class DevicesService {
   async delete(p: Principal, id: string, ip: string | null): Promise<void> {
     const d = await this.requireAdmin(p, id);
     if (!(await this.repo.delete(p.orgId, id))) throw notFound('device');
-    this.mqtt.disconnectDevice(id);
+    const brokerAccount = await this.mqtt.removeDevice(id);
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',
@@ -115,7 +116,7 @@ export class DevicesService {
       action: 'device.delete',
       targetType: 'device',
       targetId: id,
-      details: { name: d.name, keyFingerprint: d.keyFingerprint },
+      details: { name: d.name, keyFingerprint: d.keyFingerprint, brokerAccount },
       sourceIp: ip,
     });
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   CryptoError,
   type Ed25519PublicJwk,
@@ -12,8 +12,12 @@ import { randomSecret, sha256Hex } from '../common/secrets.js';
 import { claimCodeHash } from '../claim-codes/claim-codes.service.js';
 import { CONFIG, type RegistrarConfig } from '../config/config.js';
 import { REGISTRAR_KEY, type RegistrarKey } from '../keys/registrar-key.js';
+import { DynsecError } from '../mqtt/dynsec.js';
 import { MqttService } from '../mqtt/mqtt.service.js';
-import { EnrollmentRepository } from './enrollment.repository.js';
+import { EnrollmentRepository, type RedeemOutcome } from './enrollment.repository.js';
+
+/** Time the enrollment transaction gets on top of the broker's provisioning timeout. */
+const TRANSACTION_MARGIN_MS = 5_000;
 
 export interface EnrollInput {
   code: string;
@@ -33,6 +37,8 @@ export interface EnrollResult {
 
 @Injectable()
 export class EnrollmentService {
+  private readonly logger = new Logger('Enrollment');
+
   constructor(
     private readonly repo: EnrollmentRepository,
     private readonly audit: AuditService,
@@ -98,16 +104,52 @@ export class EnrollmentService {
     }
     const fingerprint = keyFingerprint(publicKey).base64url;
     const mqttPassword = randomSecret();
-    // 3. Claim code + device, atomically.
-    const outcome = await this.repo.redeem({
-      codeHash: claimCodeHash(input.code),
-      now,
-      name: input.name,
-      publicKeyJwk: input.publicKey as object,
-      keyFingerprint: fingerprint,
-      agentVersion: input.agentVersion,
-      mqttPasswordHash: sha256Hex(mqttPassword),
-    });
+    // 3. Claim code + device + broker account, atomically: the account (MQTT_PROVISIONING=
+    //    dynsec) is made inside the transaction, before its commit. If the broker does not
+    //    confirm, nothing is committed: no device, and the claim code stays usable.
+    const attempt: { device?: { deviceId: string; orgId: string }; provisioned?: boolean } = {};
+    let outcome: RedeemOutcome;
+    try {
+      outcome = await this.repo.redeem(
+        {
+          codeHash: claimCodeHash(input.code),
+          now,
+          name: input.name,
+          publicKeyJwk: input.publicKey as object,
+          keyFingerprint: fingerprint,
+          agentVersion: input.agentVersion,
+          mqttPasswordHash: sha256Hex(mqttPassword),
+        },
+        {
+          beforeCommit: async (device) => {
+            attempt.device = device;
+            await this.mqtt.provisionDevice(device.deviceId, mqttPassword);
+            attempt.provisioned = true;
+          },
+          ...(this.config.mqtt.provisioning === 'dynsec'
+            ? { timeoutMs: this.config.mqtt.provisioningTimeoutMs + TRANSACTION_MARGIN_MS }
+            : {}),
+        },
+      );
+    } catch (error) {
+      // The commit failed after the broker confirmed: take the account back off the broker
+      // (if this fails too, the sweep removes it: no device has that id).
+      if (attempt.device && attempt.provisioned) {
+        await this.mqtt.removeDevice(attempt.device.deviceId);
+      }
+      if (!(error instanceof DynsecError)) throw error;
+      this.logger.warn(
+        { err: error, code: error.code },
+        'enrollment refused: the MQTT broker did not confirm the device account',
+      );
+      return refuse(
+        ErrorCode.MQTT_PROVISIONING_FAILED,
+        'the MQTT broker did not confirm the device account, so nothing was enrolled; ' +
+          'the claim code is still valid: try again later',
+        `mqtt_provisioning:${error.code}`,
+        attempt.device?.orgId ?? null,
+      );
+    }
     switch (outcome.kind) {
       case 'code_invalid':
         return refuse(

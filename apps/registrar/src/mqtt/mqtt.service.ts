@@ -1,8 +1,12 @@
 // The registrar's MQTT side.
 // - Embedded default: an aedes broker (MQTT 3.1.1) on MQTT_HOST:MQTT_PORT (18830), with
 //   per-device authentication (username = client id = device id, password checked against
-//   the stored SHA-256) and the topic ACL of topics.ts. External broker (MQTT_URL): the
-//   broker enforces credentials and ACLs itself (docs/operations.md).
+//   the stored SHA-256) and the topic ACL of topics.ts.
+// - External broker (MQTT_URL): the broker enforces credentials and ACLs itself. With
+//   MQTT_PROVISIONING=dynsec the registrar creates each device's account and ACLs on
+//   Mosquitto (dynsec.ts) at enrollment and deletes them at revocation/deletion; a sweep at
+//   every (re)connect removes accounts left behind by a failed removal. Without it the
+//   registrar provisions nothing (docs/operations.md).
 // - In both cases the registrar connects as an ordinary MQTT client and subscribes to the
 //   devices' status and heartbeat topics: presence and metrics go to the database.
 import { createServer, type Server } from 'node:net';
@@ -23,17 +27,30 @@ import { randomSecret, sha256Hex } from '../common/secrets.js';
 import { CONFIG, type RegistrarConfig } from '../config/config.js';
 import { DevicesRepository } from '../devices/devices.repository.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { DynsecClient, DynsecError, DynsecErrorCode, DynsecProvisioner } from './dynsec.js';
 import {
+  agentClientId,
   canPublish,
   canSubscribe,
   deviceTopic,
   type MqttIdentity,
   parseDeviceTopic,
-  TOPIC_PREFIX,
+  REGISTRAR_SUBSCRIPTIONS,
 } from './topics.js';
 
 const REGISTRAR_USERNAME = 'pf-registrar';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A broker account younger than this may belong to an enrollment still in its transaction. */
+const ORPHAN_GRACE_MS = 10 * 60_000;
+const RECONCILE_INTERVAL_MS = 5 * 60_000;
+
+/**
+ * What happened to a device's broker account when it was revoked or deleted: `removed`
+ * (the broker confirmed, or the embedded broker, which reads the database), `pending` (the
+ * broker did not answer: the next sweep removes it), `unmanaged` (external broker without
+ * provisioning: the registrar cannot remove anything).
+ */
+export type BrokerAccountRemoval = 'removed' | 'pending' | 'unmanaged';
 
 const statusSchema = z.object({
   state: z.enum(['online', 'offline']),
@@ -71,7 +88,7 @@ const agentAuditSchema = z.object({
 
 /** The MQTT client ids a device may use. */
 export function deviceClientIds(deviceId: string): string[] {
-  return [deviceId, `pf-agent-${deviceId}`];
+  return [deviceId, agentClientId(deviceId)];
 }
 
 function authError(message: string): AuthenticateError {
@@ -85,6 +102,46 @@ function equalSecrets(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * Resolves when `client` is usable again after a change that may make Mosquitto disconnect
+ * it: reconnected after a disconnection, or still connected when none came (500 ms).
+ */
+function reconnectedAfterKick(client: MqttClient, limitMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let kicked = false;
+    const onClose = (): void => {
+      kicked = true;
+    };
+    const onConnect = (): void => {
+      if (kicked) done();
+    };
+    const quiet = setTimeout(() => {
+      if (!kicked) done();
+    }, 500);
+    const limit = setTimeout(() => {
+      cleanup();
+      reject(
+        new DynsecError(
+          DynsecErrorCode.BROKER_UNAVAILABLE,
+          `not reconnected to the broker within ${limitMs} ms after changing the registrar's own role`,
+        ),
+      );
+    }, limitMs);
+    function cleanup(): void {
+      clearTimeout(quiet);
+      clearTimeout(limit);
+      client.removeListener('close', onClose);
+      client.removeListener('connect', onConnect);
+    }
+    function done(): void {
+      cleanup();
+      resolve();
+    }
+    client.on('close', onClose);
+    client.on('connect', onConnect);
+  });
+}
+
 @Injectable()
 export class MqttService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Mqtt');
@@ -94,6 +151,10 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
   private readonly identities = new WeakMap<Client, MqttIdentity>();
   private readonly registrarPassword: string;
   private brokerUrl = '';
+  private dynsecClient: DynsecClient | undefined;
+  private dynsec: DynsecProvisioner | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<void> | undefined;
   private readonly signalHandlers: Array<(deviceId: string, message: unknown) => void> = [];
   private readonly presenceHandlers: Array<
     (e: { deviceId: string; orgId: string; status: 'online' | 'offline' }) => void
@@ -121,10 +182,21 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     if (!this.config.mqtt.url) await this.startEmbeddedBroker();
+    else if (this.config.mqtt.provisioning === 'none') {
+      this.logger.warn(
+        'external MQTT broker without provisioning (MQTT_PROVISIONING=none): the registrar ' +
+          'creates no broker accounts or ACLs, so the MQTT credentials it hands out at ' +
+          'enrollment work only if the broker is set up for them (anonymous or managed ' +
+          'elsewhere); set MQTT_PROVISIONING=dynsec for Mosquitto (docs/operations.md)',
+      );
+    }
     await this.connectClient();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.reconcileTimer);
+    await this.reconciling;
+    this.dynsecClient?.detach();
     await this.client?.endAsync(true).catch(() => undefined);
     const broker = this.broker;
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
@@ -153,11 +225,85 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     await client.publishAsync(deviceTopic(deviceId, 'signal/in'), payload, { qos: 1 });
   }
 
-  /** Drops a device's live MQTT connection (after key revocation or deletion). */
-  disconnectDevice(deviceId: string): void {
-    const clients = (this.broker as unknown as { clients?: Record<string, Client> } | undefined)
-      ?.clients;
-    for (const id of deviceClientIds(deviceId)) clients?.[id]?.close();
+  /**
+   * Creates device D's broker account with this password (dynsec), or resets it if it
+   * exists. Throws a DynsecError when the broker does not confirm. Nothing to do for the
+   * embedded broker (it reads the database) or without provisioning.
+   */
+  async provisionDevice(deviceId: string, password: string): Promise<void> {
+    await this.dynsec?.provisionDevice(deviceId, password);
+  }
+
+  /**
+   * After key revocation or deletion: removes device D's broker account (dynsec: Mosquitto
+   * disconnects it) or drops its connection to the embedded broker. Never throws: a broker
+   * that does not answer leaves the account to the next sweep.
+   */
+  async removeDevice(deviceId: string): Promise<BrokerAccountRemoval> {
+    if (this.broker) {
+      const clients = (this.broker as unknown as { clients?: Record<string, Client> }).clients;
+      for (const id of deviceClientIds(deviceId)) clients?.[id]?.close();
+      return 'removed';
+    }
+    if (!this.dynsec) return 'unmanaged';
+    try {
+      await this.dynsec.removeDevice(deviceId);
+      return 'removed';
+    } catch (error) {
+      this.logger.warn(
+        { err: error, deviceId },
+        'removing the device account from the broker failed; the next sweep (on reconnect, ' +
+          'at most every 5 minutes) removes it',
+      );
+      return 'pending';
+    }
+  }
+
+  /**
+   * Deletes the broker accounts of devices that are revoked, or unknown for longer than an
+   * enrollment can take (failed removals, rolled-back enrollments), and reports enrolled
+   * devices that have no account (a lost dynsec file: they must re-enroll).
+   */
+  async reconcileAccounts(): Promise<{ removed: number; missing: number }> {
+    const dynsec = this.dynsec;
+    if (!dynsec) return { removed: 0, missing: 0 };
+    const accounts = await dynsec.listDeviceAccounts();
+    const revoked = await this.devices.revokedFlags(accounts.map((a) => a.deviceId));
+    const oldEnough = Date.now() - ORPHAN_GRACE_MS;
+    let removed = 0;
+    for (const a of accounts) {
+      const isRevoked = revoked.get(a.deviceId);
+      const orphan = isRevoked === undefined && (a.provisionedAt?.getTime() ?? 0) < oldEnough;
+      if (isRevoked === true || orphan) {
+        await dynsec.removeDevice(a.deviceId);
+        removed += 1;
+      }
+    }
+    const missing = await this.devices.countActiveExcept(accounts.map((a) => a.deviceId));
+    if (removed > 0) {
+      this.logger.log(`removed ${removed} broker account(s) of revoked or deleted devices`);
+    }
+    if (missing > 0) {
+      this.logger.warn(
+        `${missing} enrolled device(s) have no account on the MQTT broker (dynsec file lost, ` +
+          'or enrolled before MQTT_PROVISIONING=dynsec): they cannot connect until re-enrolled',
+      );
+    }
+    return { removed, missing };
+  }
+
+  /** One sweep at a time; failures are logged (the next sweep retries). */
+  private scheduleReconcile(): void {
+    if (this.reconciling) return;
+    this.reconciling = this.reconcileAccounts()
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.logger.warn({ err: error }, 'sweeping the broker accounts failed; will retry'),
+      )
+      .finally(() => {
+        this.reconciling = undefined;
+      });
   }
 
   private async startEmbeddedBroker(): Promise<void> {
@@ -247,16 +393,46 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       );
     });
     client.on('error', (error) => this.logger.warn({ err: error }, 'MQTT client error'));
-    await client.subscribeAsync(
-      [
-        `${TOPIC_PREFIX}+/status`,
-        `${TOPIC_PREFIX}+/heartbeat`,
-        `${TOPIC_PREFIX}+/signal/out`,
-        `${TOPIC_PREFIX}+/audit`,
-      ],
-      { qos: 1 },
-    );
+    try {
+      if (this.config.mqtt.provisioning === 'dynsec') await this.startDynsec(client);
+      await client.subscribeAsync([...REGISTRAR_SUBSCRIPTIONS], { qos: 1 });
+    } catch (error) {
+      this.dynsecClient?.detach();
+      await client.endAsync(true).catch(() => undefined);
+      throw error;
+    }
     this.client = client;
+  }
+
+  /**
+   * MQTT_PROVISIONING=dynsec at boot: the account must be a dynsec admin (it subscribes to
+   * the plugin's answers and gives itself the `pf-registrar` role); otherwise the boot
+   * fails with the reason. Then one sweep now, one after every reconnect, one every 5 min.
+   */
+  private async startDynsec(client: MqttClient): Promise<void> {
+    const dynsecClient = new DynsecClient(client, this.config.mqtt.provisioningTimeoutMs);
+    this.dynsecClient = dynsecClient;
+    try {
+      await dynsecClient.attach();
+      const provisioner = new DynsecProvisioner(dynsecClient);
+      await provisioner.ensureRegistrarAccess(this.config.mqtt.username ?? '', () =>
+        reconnectedAfterKick(client, this.config.mqtt.provisioningTimeoutMs + 5_000),
+      );
+      this.dynsec = provisioner;
+    } catch (error) {
+      if (error instanceof DynsecError) {
+        throw new Error(
+          `MQTT_PROVISIONING=dynsec: cannot manage the broker's dynamic security (${error.code}): ${error.message}`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    this.scheduleReconcile();
+    client.on('connect', () => this.scheduleReconcile());
+    this.reconcileTimer = setInterval(() => this.scheduleReconcile(), RECONCILE_INTERVAL_MS);
+    this.reconcileTimer.unref();
+    this.logger.log('MQTT provisioning: Mosquitto dynamic security (per-device accounts and ACLs)');
   }
 
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
