@@ -123,4 +123,58 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ MQTT_PROVISIONING: 'acl-file' })).toThrow(/MQTT_PROVISIONING/);
     });
   });
+
+  describe('secrets from files (<NAME>_FILE, e.g. container secrets)', () => {
+    it('reads DATABASE_URL, MQTT_PASSWORD and BOOTSTRAP_ADMIN_PASSWORD (trimmed); the file wins', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pf-secrets-'));
+      try {
+        const file = (name: string, value: string): string => {
+          writeFileSync(join(dir, name), value, { mode: 0o600 });
+          return join(dir, name);
+        };
+        const c = loadConfig({
+          DATABASE_URL: 'postgresql://plain@localhost/plain',
+          DATABASE_URL_FILE: file('db', 'postgresql://pf:s3cret@postgres:5432/peerfetch\n'),
+          MQTT_URL: 'mqtt://mosquitto:1883',
+          MQTT_USERNAME: 'pf-registrar',
+          MQTT_PASSWORD_FILE: file('mqtt', 'broker-password\n'),
+          MQTT_PROVISIONING: 'dynsec',
+          BOOTSTRAP_ADMIN_PASSWORD_FILE: file('admin', '  a long admin password \n'),
+        });
+        expect(c.databaseUrl).toBe('postgresql://pf:s3cret@postgres:5432/peerfetch');
+        expect(c.mqtt).toMatchObject({ password: 'broker-password', provisioning: 'dynsec' });
+        expect(c.bootstrap.adminPassword).toBe('a long admin password');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('names the variable when the file is missing, empty or its content invalid', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pf-secrets-'));
+      try {
+        expect(() => loadConfig({ DATABASE_URL_FILE: join(dir, 'missing') })).toThrow(
+          /DATABASE_URL_FILE: cannot read .*missing \(ENOENT\)/,
+        );
+        writeFileSync(join(dir, 'empty'), '\n');
+        expect(() => loadConfig({ MQTT_PASSWORD_FILE: join(dir, 'empty') })).toThrow(
+          /MQTT_PASSWORD_FILE: .*empty is empty/,
+        );
+        writeFileSync(join(dir, 'short'), 'short\n');
+        expect(() => loadConfig({ BOOTSTRAP_ADMIN_PASSWORD_FILE: join(dir, 'short') })).toThrow(
+          /BOOTSTRAP_ADMIN_PASSWORD:/,
+        );
+        writeFileSync(join(dir, 'mysql'), 'mysql://x\n');
+        let message = '';
+        try {
+          loadConfig({ DATABASE_URL_FILE: join(dir, 'mysql') });
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        expect(message).toContain('DATABASE_URL: must be a postgresql:// URL');
+        expect(message).not.toContain('mysql://x'); // a secret's value is never echoed
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
 });

@@ -27,6 +27,8 @@ export const configSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
       .optional(),
+    /** A file holding DATABASE_URL (e.g. a container secret); takes precedence. */
+    DATABASE_URL_FILE: z.string().min(1).optional(),
     DATA_DIR: z.string().min(1).default('.data/registrar'),
     /** Ed25519 signing key (JWK, file mode 0600). Default: DATA_DIR/registrar-key.jwk. */
     REGISTRAR_KEY_FILE: z.string().min(1).optional(),
@@ -43,6 +45,8 @@ export const configSchema = z
     BOOTSTRAP_ADMIN_EMAIL: z.email().default('admin@example.com'),
     /** Unset: a random password is generated and printed once on first start. */
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).max(256).optional(),
+    /** A file holding BOOTSTRAP_ADMIN_PASSWORD; takes precedence. */
+    BOOTSTRAP_ADMIN_PASSWORD_FILE: z.string().min(1).optional(),
     /** Enrollment requests (challenge + enroll) per minute and client IP. */
     ENROLL_RATE_LIMIT: int(1, 100_000).default(120),
     ENROLL_NONCE_TTL_MS: int(5_000, 3_600_000).default(120_000),
@@ -55,6 +59,8 @@ export const configSchema = z
     /** The registrar's own credentials on an external broker. */
     MQTT_USERNAME: z.string().min(1).max(256).optional(),
     MQTT_PASSWORD: z.string().min(1).max(1024).optional(),
+    /** A file holding MQTT_PASSWORD; takes precedence. */
+    MQTT_PASSWORD_FILE: z.string().min(1).optional(),
     /** Embedded broker listen address (non-standard port: never clashes with 1883). */
     MQTT_HOST: z.string().min(1).default('127.0.0.1'),
     MQTT_PORT: int(0, 65535).default(18830),
@@ -159,6 +165,9 @@ export const configSchema = z
 
 export type RegistrarConfig = Omit<z.output<typeof configSchema>, 'turnSecretFile'>;
 
+/** Variables that may also come from a file, `<NAME>_FILE` (which wins), like TURN_SECRET_FILE. */
+const FILE_VARIANTS = ['DATABASE_URL', 'MQTT_PASSWORD', 'BOOTSTRAP_ADMIN_PASSWORD'] as const;
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -169,6 +178,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
   );
+  // the file's content (trimmed) is then validated as the variable itself
+  for (const name of FILE_VARIANTS) {
+    const file = cleaned[`${name}_FILE`];
+    if (file !== undefined) cleaned[name] = readSecretFile(`${name}_FILE`, file);
+  }
   const parsed = configSchema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -176,7 +190,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const { turnSecretFile, ...config } = parsed.data;
   if (config.turn) {
-    const secret = turnSecretFile ? readSecretFile(turnSecretFile) : config.turn.secret;
+    const secret = turnSecretFile
+      ? readSecretFile('TURN_SECRET_FILE', turnSecretFile)
+      : config.turn.secret;
     if (secret.length < 16) {
       throw new ConfigError(
         'invalid registrar configuration:\n  TURN_URLS: needs TURN_SECRET or TURN_SECRET_FILE (at least 16 characters)',
@@ -191,14 +207,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return config;
 }
 
-function readSecretFile(path: string): string {
+function readSecretFile(variable: string, path: string): string {
+  let value: string;
   try {
-    return readFileSync(path, 'utf8').trim();
+    value = readFileSync(path, 'utf8').trim();
   } catch (error) {
     throw new ConfigError(
-      `invalid registrar configuration:\n  TURN_SECRET_FILE: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      `invalid registrar configuration:\n  ${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
+  if (value === '') {
+    throw new ConfigError(`invalid registrar configuration:\n  ${variable}: ${path} is empty`);
+  }
+  return value;
 }
 
 /** Injection token for the config object. */
