@@ -1,7 +1,9 @@
-// The external-broker path against the machine's real Mosquitto (MQTT_URL): the registrar
-// client, presence from retained status + last will, and the signaling relay. Fails (never
-// skips) when Mosquitto is unreachable. Per-device credentials/ACLs on Mosquitto are the
-// broker's configuration (not provisioned by the registrar yet; docs/operations.md).
+// The external-broker path against the machine's real Mosquitto (MQTT_URL) without
+// provisioning (MQTT_PROVISIONING=none, an anonymous broker): the registrar client,
+// presence from retained status + last will, and the signaling relay. Fails (never skips)
+// when Mosquitto is unreachable. Per-device accounts and topic isolation on Mosquitto
+// (MQTT_PROVISIONING=dynsec, a private broker with the dynamic-security plugin):
+// test/mosquitto-dynsec.spec.ts.
 import { createSigner, exportPublicJwk, generateKeyPair } from '@peerfetch/crypto';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
