@@ -130,8 +130,14 @@ export async function createDynsecBroker(
       proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));
       proc.stderr?.on('data', (d: Buffer) => (output += d.toString()));
       let exited: string | undefined;
+      // never outlive the test process (e.g. when a hook timed out before stop())
+      const killOnExit = (): void => {
+        proc.kill('SIGKILL');
+      };
+      process.once('exit', killOnExit);
       proc.once('exit', (code, signal) => {
         exited = `exited (${signal ?? code})`;
+        process.removeListener('exit', killOnExit);
         if (child === proc) child = undefined;
       });
       proc.once('error', (error) => (exited = `failed to start: ${error.message}`));

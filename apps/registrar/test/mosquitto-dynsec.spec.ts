@@ -64,10 +64,13 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await registrar?.close();
-  await broker?.stop();
-  await db?.drop();
-  await dir?.remove();
+  try {
+    await registrar?.close();
+  } finally {
+    await broker?.stop();
+    await db?.drop();
+    await dir?.remove();
+  }
 });
 
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
