@@ -407,7 +407,8 @@ describe('the image and its compose service, as processes', () => {
 
   it('stops on SIGTERM with exit 0; then both health checks fail', async () => {
     registrar?.kill('SIGTERM');
-    expect(await exitOf(registrar as ChildProcess)).toBe(0);
+    const code = await exitOf(registrar as ChildProcess);
+    expect(code, output).toBe(0);
     expect(await healthcheck({ PORT: env['PORT'] as string })).not.toBe(0);
     broker?.kill('SIGTERM');
     await exitOf(broker as ChildProcess);
