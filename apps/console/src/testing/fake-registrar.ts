@@ -379,8 +379,10 @@ export class FakeRegistrar {
     return Date.parse(i.expiresAt) <= this.now() ? 'expired' : 'pending';
   }
 
-  private inviteView({ token: _t, orgId: _o, ...i }: WireInvite) {
-    return { ...i, state: this.inviteState({ token: _t, orgId: _o, ...i }) };
+  /** The wire view: everything but the token and the org, plus the derived state. */
+  private inviteView(i: WireInvite) {
+    const { token: _token, orgId: _orgId, ...view } = i;
+    return { ...view, state: this.inviteState(i) };
   }
 
   /** The pending invitation a token names, or the registrar's refusal. */
