@@ -1,5 +1,7 @@
 // A private Mosquitto for tests: own config, own port (picked free, loopback), optional
-// password file and ACL, killable and restartable on the same port.
+// password file and ACL or the Dynamic Security plugin (what the registrar provisions device
+// accounts into, MQTT_PROVISIONING=dynsec), killable and restartable on the same port and
+// accounts. Fails, never skips, when the binary or the plugin is missing.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
@@ -7,6 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
+const DYNSEC_PLUGIN = 'mosquitto_dynamic_security.so';
+
+/** The Dynamic Security plugin of the Debian package `mosquitto` (2.0+). */
+function dynsecPlugin(): string {
+  const files = execFileSync('dpkg', ['-L', 'mosquitto'], { encoding: 'utf8' }).split('\n');
+  const plugin = files.find((f) => f.endsWith(`/${DYNSEC_PLUGIN}`));
+  if (!plugin) throw new Error(`${DYNSEC_PLUGIN} not in the mosquitto package (dpkg -L)`);
+  return plugin;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,6 +70,8 @@ export async function startMosquitto(
   options: {
     users?: Record<string, string>;
     acl?: string;
+    /** Dynamic Security with this admin account (anonymous access off; accounts persist). */
+    dynsec?: { username: string; password: string };
   } = {},
 ): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'agent-mosq-'));
@@ -77,8 +90,18 @@ export async function startMosquitto(
       execFileSync('/usr/bin/mosquitto_passwd', ['-b', pw, user, pass]);
     }
     lines.push('allow_anonymous false', `password_file ${pw}`);
-  } else {
+  } else if (!options.dynsec) {
     lines.push('allow_anonymous true');
+  }
+  if (options.dynsec) {
+    const file = join(dir, 'dynamic-security.json');
+    const { username, password } = options.dynsec;
+    execFileSync('/usr/bin/mosquitto_ctrl', ['dynsec', 'init', file, username, password]);
+    lines.push(
+      'allow_anonymous false',
+      `plugin ${dynsecPlugin()}`,
+      `plugin_opt_config_file ${file}`,
+    );
   }
   if (options.acl !== undefined) {
     const acl = join(dir, 'acl');

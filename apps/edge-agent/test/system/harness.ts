@@ -1,13 +1,15 @@
 // The real system for the edge agent's system tests and figures: a fresh PostgreSQL
-// database (unix socket), the real registrar process (apps/registrar/dist/main.js, its
-// embedded aedes broker), the real agent process (`node dist/cli.js run`), the demo
-// upstream, and console-side sessions (POST /api/sessions + WebSocket /api/signal +
-// node-datachannel + consoleHandshake + peer-http), exactly as the browser console does.
+// database (unix socket), the real registrar process (apps/registrar/dist/main.js), the real
+// agent process (`node dist/cli.js run`), the demo upstream, and console-side sessions
+// (POST /api/sessions + WebSocket /api/signal + node-datachannel + consoleHandshake +
+// peer-http), exactly as the browser console does.
 //
-// Broker choice: the registrar's embedded broker. With MQTT_URL (Mosquitto) the registrar
-// does not provision device credentials into the broker yet (docs/signaling.md, "Not done
-// yet"), so the agent's enrollment credentials would not authenticate there. A registrar
-// restart is therefore also a broker restart (retained presence is lost with it).
+// Broker: the registrar's embedded aedes broker by default (what `npm start` runs), or an
+// external Mosquitto with the Dynamic Security plugin (`startRegistrar(…, { broker })`, what
+// a deployment runs): the registrar then provisions each enrolled device's own account and
+// topic ACLs into it (MQTT_PROVISIONING=dynsec) and the agent gets that account and the
+// broker's URL at enrollment. With the embedded broker a registrar restart is also a
+// broker restart; with Mosquitto the two restart independently.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -28,7 +30,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import nodeDataChannel, { type DataChannel, type PeerConnection } from 'node-datachannel';
 import pg from 'pg';
 import { WebSocket } from 'ws';
-import { freePort, waitFor } from '../support/mosquitto.js';
+import { type Broker, freePort, waitFor } from '../support/mosquitto.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
 export const REGISTRAR_MAIN = join(ROOT, 'apps', 'registrar', 'dist', 'main.js');
@@ -76,33 +78,50 @@ function capture(child: ChildProcess): () => string {
 
 export interface RegistrarProcess {
   url: string;
+  /** The broker the registrar uses (embedded or external) and its own account there. */
   mqttUrl: string;
+  mqttUsername: string;
   mqttPassword: string;
   dataDir: string;
   child: ChildProcess;
   output(): string;
-  /** SIGTERM (graceful) or SIGKILL (crash, the embedded broker dies without goodbye). */
+  /** SIGTERM (graceful) or SIGKILL (crash; an embedded broker dies with it, without goodbye). */
   stop(signal?: NodeJS.Signals): Promise<void>;
   start(): Promise<void>;
 }
 
 export const ADMIN = { email: 'admin@agent-system.test', password: 'agent-system-Passw0rd!' };
 
+/** An external Mosquitto (Dynamic Security) and the registrar's admin account on it. */
+export interface ExternalBroker {
+  broker: Broker;
+  admin: { username: string; password: string };
+}
+
 export async function startRegistrar(
   databaseUrl: string,
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  options: { external?: ExternalBroker } = {},
 ) {
   const port = await freePort();
-  const mqttPort = await freePort();
-  const mqttPassword = randomBytes(24).toString('base64url');
+  const { external } = options;
+  const mqttPort = external ? external.broker.port : await freePort();
+  const mqttUsername = external ? external.admin.username : 'pf-registrar';
+  const mqttPassword = external ? external.admin.password : randomBytes(24).toString('base64url');
+  const mqttEnv: Record<string, string> = external
+    ? {
+        MQTT_URL: external.broker.url,
+        MQTT_USERNAME: mqttUsername,
+        MQTT_PASSWORD: mqttPassword,
+        MQTT_PROVISIONING: 'dynsec',
+      }
+    : { MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), MQTT_PASSWORD: mqttPassword };
   const env = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOST: '127.0.0.1',
     PORT: String(port),
-    MQTT_HOST: '127.0.0.1',
-    MQTT_PORT: String(mqttPort),
-    MQTT_PASSWORD: mqttPassword,
+    ...mqttEnv,
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
@@ -115,6 +134,7 @@ export async function startRegistrar(
   const reg: RegistrarProcess = {
     url: `http://127.0.0.1:${port}`,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    mqttUsername,
     mqttPassword,
     dataDir,
     child: undefined as unknown as ChildProcess,
@@ -484,11 +504,11 @@ export async function openSession(
   }
 }
 
-/** The registrar's own MQTT identity on its embedded broker (what a second replica uses). */
+/** The registrar's own MQTT identity on its broker (what a second replica uses). */
 export async function registrarMqtt(reg: RegistrarProcess): Promise<MqttClient> {
   return mqtt.connectAsync(reg.mqttUrl, {
     clientId: `pf-registrar-test-${randomUUID()}`,
-    username: 'pf-registrar',
+    username: reg.mqttUsername,
     password: reg.mqttPassword,
     reconnectPeriod: 0,
   });

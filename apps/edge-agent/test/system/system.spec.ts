@@ -1,25 +1,30 @@
-// The edge agent against the REAL registrar: a fresh PostgreSQL database (unix socket), the
-// registrar process (apps/registrar/dist/main.js, embedded aedes broker — see harness.ts for
-// why not Mosquitto), the agent process (`node dist/cli.js run`, enrolled with a claim code
-// from the admin API), the demo upstream, and node-datachannel consoles that sign in, ask
-// for sessions and signal over the registrar's WebSocket like the browser console.
+// The edge agent against the REAL registrar and a REAL Mosquitto: a fresh PostgreSQL
+// database (unix socket), a private Mosquitto 2 with the Dynamic Security plugin (anonymous
+// access off), the registrar process (apps/registrar/dist/main.js) provisioning each device's
+// own broker account into it (MQTT_PROVISIONING=dynsec), the agent process
+// (`node dist/cli.js run`, enrolled with a claim code from the admin API), the demo upstream,
+// and node-datachannel consoles that sign in, ask for sessions and signal over the
+// registrar's WebSocket like the browser console. The registrar's embedded broker (the
+// `npm start` default) is what no-payload.spec.ts and the console's end-to-end tests run on.
 //
 // Runs inside the loopback-only namespace (scripts/netns-run.sh, vitest.system.config.ts).
 // Bounds below are resource bounds or hang detection, never speed thresholds; the one
 // exception is the issue's own requirement that SIGTERM exits within 5 s.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportPublicJwk, generateKeyPair, importPrivateJwk, signGrant } from '@peerfetch/crypto';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticFile } from '../../src/demo/synthetic.js';
 import { startDemoUpstream } from '../../src/demo/upstream.js';
+import { IDENTITY_FILE } from '../../src/identity.js';
 import { readAgentState } from '../../src/state.js';
 import { buildAgent } from '../support/build.js';
+import { type Broker, startMosquitto } from '../support/mosquitto.js';
 import {
   type AgentProcess,
   Api,
@@ -46,8 +51,12 @@ const RSS_GROWTH_BOUND = 24 * 1024 * 1024;
 /** Allowed growth of the agent's open file descriptors over the same cycles. */
 const FD_GROWTH_BOUND = 4;
 
+/** The registrar's account on the broker: a dynsec admin (it provisions the devices). */
+const BROKER_ADMIN = { username: 'pf-registrar', password: 'agent-system-broker-admin-Passw0rd' };
+
 let root: string;
 let db: TestDatabase;
+let broker: Broker;
 let registrar: RegistrarProcess;
 let api: Api;
 let upstream: Awaited<ReturnType<typeof startDemoUpstream>>;
@@ -100,7 +109,15 @@ beforeAll(async () => {
   clipPath = join(root, 'clips', CLIP);
   clipSha = await writeSyntheticFile(clipPath, CLIP_SIZE, 7);
   db = await createDatabase();
-  registrar = await startRegistrar(db.url, join(root, 'registrar'));
+  broker = await startMosquitto({ dynsec: BROKER_ADMIN });
+  registrar = await startRegistrar(
+    db.url,
+    join(root, 'registrar'),
+    {},
+    {
+      external: { broker, admin: BROKER_ADMIN },
+    },
+  );
   api = await new Api(registrar.url).login();
   upstream = await startDemoUpstream({ name: 'cam-sys', port: 0 });
   const claim = await api.call('POST', '/api/claim-codes', { label: 'cam-sys', ttlHours: 1 });
@@ -124,14 +141,15 @@ afterAll(async () => {
   for (const c of closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
   agent?.child.kill('SIGKILL');
   await registrar?.stop('SIGKILL');
+  await broker?.kill();
   await upstream?.close();
   await db?.drop();
   if (root) rmSync(root, { recursive: true, force: true });
   nodeDataChannel.cleanup();
 });
 
-describe.skipIf(!inNetns)('edge agent ⇄ real registrar', () => {
-  it('enrolls with the claim code and appears online', async () => {
+describe.skipIf(!inNetns)('edge agent ⇄ real registrar ⇄ Mosquitto', () => {
+  it('enrolls with the claim code, gets its own broker account and appears online', async () => {
     const device = await waitFor('device enrolled and online', async () =>
       (await api.devices()).find((d) => d.name === 'cam-sys' && d.status === 'online'),
     );
@@ -139,6 +157,33 @@ describe.skipIf(!inNetns)('edge agent ⇄ real registrar', () => {
     expect(deviceId).toMatch(/^[0-9a-f-]{36}$/);
     // the claim code was used and is never printed
     expect(agent.output()).not.toContain(claimCode);
+
+    // the agent stored the Mosquitto URL and its own account (file 0600), never printed it
+    const identityPath = join(root, 'agent', IDENTITY_FILE);
+    const identity = JSON.parse(readFileSync(identityPath, 'utf8')) as {
+      mqtt: { url: string; username: string; password: string };
+    };
+    expect(identity.mqtt.url).toBe(broker.url);
+    expect(identity.mqtt.username).toBe(deviceId);
+    expect(statSync(identityPath).mode & 0o777).toBe(0o600);
+    expect(agent.output()).not.toContain(identity.mqtt.password);
+    // Mosquitto itself refuses anonymous clients and the account under another client id
+    const connectFails = (options: mqtt.IClientOptions) =>
+      mqtt
+        .connectAsync(broker.url, { ...options, reconnectPeriod: 0, connectTimeout: 5_000 })
+        .then(async (c) => {
+          await c.endAsync(true);
+          return 'connected';
+        })
+        .catch((e: unknown) => (e as Error).message);
+    expect(await connectFails({ clientId: `pf-agent-${deviceId}` })).toMatch(/Not authorized/i);
+    expect(
+      await connectFails({
+        clientId: `pf-agent-${randomUUID()}`,
+        username: identity.mqtt.username,
+        password: identity.mqtt.password,
+      }),
+    ).toMatch(/Not authorized/i);
   });
 
   it('serves /api/hello through the allow-listed proxy and refuses other upstreams', async () => {
@@ -355,7 +400,29 @@ describe.skipIf(!inNetns)('edge agent ⇄ real registrar', () => {
     expect(fd1 - fd0).toBeLessThanOrEqual(FD_GROWTH_BOUND);
   });
 
-  it('survives a registrar (and embedded broker) crash: reconnects, presence recovers', async () => {
+  it('survives a broker crash: reconnects with backoff, presence recovers', async () => {
+    await broker.kill();
+    // Agent and registrar both lose their connection, without a last will (the broker is
+    // gone): the device counts as back once the registrar hears from it after the restart.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const restartedAt = Date.now();
+    await broker.start();
+    await waitFor(
+      'device online again after the broker restart',
+      async () => {
+        const d = await api.device(deviceId);
+        return d?.status === 'online' && Date.parse(d.lastSeenAt ?? '0') >= restartedAt;
+      },
+      90_000,
+    );
+    const s = await session();
+    expect((await s.client.fetch('http://localhost/api/hello')).status).toBe(200);
+    await s.close();
+    expect(agent.output()).toMatch(/mqtt disconnected; reconnecting/);
+    expect(agent.child.exitCode).toBeNull();
+  });
+
+  it('survives a registrar crash: presence recovers, sessions work again', async () => {
     const before = await api.device(deviceId);
     expect(before?.status).toBe('online');
     await registrar.stop('SIGKILL');
