@@ -4,7 +4,7 @@
 // is online in the fleet → Connect (verified) → the demo API's JSON → a clip plays and a seek
 // to the middle plays from there → a download's SHA-256 matches; a viewer cannot POST; a
 // user without a grant cannot connect; an invitation link made in the UI is accepted on a
-// phone. Desktop and 390×844. Screenshots go to
+// phone; on a phone a dialog stays clear of toasts. Desktop and 390×844. Screenshots go to
 // artifacts/screenshots/system-*.png (gitignored). Runs inside the loopback-only namespace.
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -298,6 +298,35 @@ describe('roles against the real registrar and agent', () => {
     expect(JSON.stringify(users.body)).toContain('invitee@e2e.test');
     const audit = await api.call('GET', '/api/audit?action=invite.accept');
     expect(JSON.stringify(audit.body)).toContain('invitee@e2e.test');
+  });
+
+  it('phone: a dialog opened while a toast shows keeps its buttons clear of it', async () => {
+    const { context, page, errors } = await signIn(VIEWPORTS[1], ADMIN);
+    try {
+      await page.getByRole('link', { name: DEVICE, exact: true }).waitFor({ timeout: 20_000 });
+      await page.goto(`${registrar.url}/access`);
+      await page.getByLabel('New group name').fill('Night shift');
+      await page.getByRole('button', { name: 'Create group' }).click();
+      const toast = page.getByRole('status').filter({ hasText: 'Group created.' });
+      await toast.waitFor();
+      await page.getByRole('button', { name: 'Delete Night shift' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Delete Night shift?' });
+      await dialog.waitFor();
+      await expect.poll(() => toast.isVisible()).toBe(true);
+      await page.screenshot({ path: join(shots, 'system-dialog-toast-phone.png') });
+      const a = await dialog.boundingBox();
+      const b = await toast.boundingBox();
+      if (!a || !b) throw new Error('dialog or toast not laid out');
+      const overlaps =
+        a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      expect(overlaps, `dialog ${JSON.stringify(a)} vs toast ${JSON.stringify(b)}`).toBe(false);
+      await dialog.getByRole('button', { name: 'Delete group' }).click();
+      await page.getByRole('status').filter({ hasText: 'Group Night shift deleted.' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Delete Night shift' }).count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 
   it('presence is live: the agent going away turns the device Offline in the open fleet', async () => {
