@@ -89,6 +89,8 @@ describe('MqttLink on the machine Mosquitto (127.0.0.1:1883)', () => {
 
     const hb = await obs.waitFor('heartbeat', (m) => m.topic === `${base}/heartbeat`);
     expect(hb.json).toMatchObject({ sessions: 2, agentVersion: '0.1.0-test', diskFreeBytes: 3 });
+    // the interval (200 ms here, at least 1 s announced) for the registrar's presence timeout
+    expect(hb.json).toMatchObject({ heartbeatS: 1 });
 
     // malformed signals are dropped; a handler that throws does not crash anything
     await obs.client.publishAsync(`${base}/signal/in`, 'not json', { qos: 1 });

@@ -46,6 +46,7 @@ function registrarEnv(extra: Record<string, string> = {}): Record<string, string
     MQTT_PASSWORD: ADMIN.password,
     MQTT_PROVISIONING: 'dynsec',
     MQTT_PROVISIONING_TIMEOUT_MS: '2000',
+    PRESENCE_SWEEP_INTERVAL_S: '1',
     ...extra,
   };
 }
@@ -370,6 +371,29 @@ describe('Mosquitto dynamic security: per-device accounts', () => {
     (clientB as unknown as { stream: { destroy(): void } }).stream.destroy();
     await until(async () => (await device(b.deviceId)).status === 'offline');
     expect((await device(a.deviceId)).status).toBe('online');
+  });
+
+  it('presence timeout: Mosquitto lets the registrar replace a silent device’s retained online', async () => {
+    const c = await enroll();
+    const client = await connect(c);
+    const topic = `pf/v1/dev/${c.deviceId}/status`;
+    await client.publishAsync(topic, JSON.stringify({ state: 'online', ts: Date.now() }), {
+      qos: 1,
+      retain: true,
+    });
+    await until(async () => (await device(c.deviceId)).status === 'online');
+    // silent for an hour as far as the database knows (a broker restart that lost the wills)
+    await db.sql("UPDATE devices SET last_seen_at = now() - interval '1 hour' WHERE id = $1", [
+      c.deviceId,
+    ]);
+    await until(async () => (await device(c.deviceId)).status === 'offline');
+    // what a replica starting now reads from the broker: the registrar's status, not "online"
+    const seen = await observe();
+    await until(() => seen.some((m) => m.topic === topic));
+    expect(JSON.parse(seen.find((m) => m.topic === topic)?.payload ?? '{}')).toMatchObject({
+      state: 'offline',
+      reason: 'timeout',
+    });
   });
 
   it('revocation and deletion remove the account: Mosquitto disconnects the device and refuses it', async () => {

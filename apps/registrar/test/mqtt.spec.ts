@@ -1,5 +1,6 @@
 // MQTT on the embedded broker (aedes) with the real PostgreSQL: per-device credentials,
-// topic isolation between devices, presence from retained status + last will, heartbeats.
+// topic isolation between devices, presence from retained status + last will, heartbeats,
+// and the presence timeout for devices nobody hears from any more.
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Registrar } from '../src/app.js';
@@ -31,6 +32,9 @@ async function enroll(): Promise<Creds> {
   expect(r.status).toBe(201);
   return { deviceId: r.body.deviceId, ...r.body.mqtt };
 }
+
+/** The registrar's own account on its embedded broker (to read retained messages). */
+const REGISTRAR_MQTT_PASSWORD = 'registrar-mqtt-password-for-tests';
 
 const statusTopic = (id: string) => `pf/v1/dev/${id}/status`;
 
@@ -64,7 +68,13 @@ async function deviceStatus(id: string): Promise<string> {
 beforeAll(async () => {
   db = await createTestDatabase();
   dir = await tempDir();
-  registrar = await startRegistrar({ DATABASE_URL: db.url, DATA_DIR: dir.path });
+  registrar = await startRegistrar({
+    DATABASE_URL: db.url,
+    DATA_DIR: dir.path,
+    // sweep every second; the timeout itself is tested by moving last_seen_at back
+    PRESENCE_SWEEP_INTERVAL_S: '1',
+    MQTT_PASSWORD: REGISTRAR_MQTT_PASSWORD,
+  });
   api = await new Api(registrar.url).login();
 });
 
@@ -194,6 +204,71 @@ describe('presence', () => {
     // Connection loss without DISCONNECT: the broker publishes the will.
     (client as unknown as { stream: { destroy(): void } }).stream.destroy();
     await until(async () => (await deviceStatus(c.deviceId)) === 'offline');
+  });
+
+  it('times out a silent device (counting its own heartbeat interval); a heartbeat revives it', async () => {
+    const goOnline = async (c: Creds, heartbeatS: number) => {
+      const client = await connect(c);
+      await client.publishAsync(
+        statusTopic(c.deviceId),
+        JSON.stringify({ state: 'online', agentVersion: '0.2.0', ts: Date.now() }),
+        { qos: 1, retain: true },
+      );
+      await client.publishAsync(
+        `pf/v1/dev/${c.deviceId}/heartbeat`,
+        JSON.stringify({ uptimeS: 1, heartbeatS }),
+        { qos: 1 },
+      );
+      await until(async () => {
+        const d = (await api.get(`/api/devices/${c.deviceId}`)).body;
+        return d.status === 'online' && d.metrics?.heartbeatS === heartbeatS;
+      });
+      return client;
+    };
+    // Both connected and online, then silent for 10 minutes as far as the database knows
+    // (what a broker crash that loses the last wills looks like): `quick` beats every 30 s
+    // (timeout 3 × 30 + 10 s), `slow` every hour (3 h 10 s).
+    const quick = await enroll();
+    const slow = await enroll();
+    const quickClient = await goOnline(quick, 30);
+    await goOnline(slow, 3600);
+    const lastSeen = new Date(Date.now() - 10 * 60_000);
+    await db.sql('UPDATE devices SET last_seen_at = $1 WHERE id = ANY($2::uuid[])', [
+      lastSeen,
+      [quick.deviceId, slow.deviceId],
+    ]);
+    await until(async () => (await deviceStatus(quick.deviceId)) === 'offline');
+    const q = (await api.get(`/api/devices/${quick.deviceId}`)).body;
+    // nobody was seen: "last seen" stays what it was
+    expect(new Date(q.lastSeenAt).getTime()).toBe(lastSeen.getTime());
+    // the same sweep left the device that announced a long interval alone
+    expect(await deviceStatus(slow.deviceId)).toBe('online');
+
+    // the broker now holds a retained offline status for it, replacing the stale "online"
+    const watcher = await mqtt.connectAsync(quick.url, {
+      clientId: `pf-registrar-watch-${quick.deviceId}`,
+      username: 'pf-registrar',
+      password: REGISTRAR_MQTT_PASSWORD,
+      reconnectPeriod: 0,
+    });
+    clients.push(watcher);
+    const retained = new Promise<unknown>((resolve) =>
+      watcher.on('message', (topic, payload, packet) => {
+        if (topic === statusTopic(quick.deviceId) && packet.retain) {
+          resolve(JSON.parse(payload.toString()));
+        }
+      }),
+    );
+    await watcher.subscribeAsync(statusTopic(quick.deviceId), { qos: 1 });
+    expect(await retained).toMatchObject({ state: 'offline', reason: 'timeout' });
+
+    // the device speaks again: its next heartbeat brings it back online
+    await quickClient.publishAsync(
+      `pf/v1/dev/${quick.deviceId}/heartbeat`,
+      JSON.stringify({ uptimeS: 31, heartbeatS: 30 }),
+      { qos: 1 },
+    );
+    await until(async () => (await deviceStatus(quick.deviceId)) === 'online');
   });
 
   it('stores the heartbeat as the metrics snapshot, ignoring junk', async () => {

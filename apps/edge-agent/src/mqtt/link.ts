@@ -7,7 +7,8 @@
 // - Subscribes to its own `signal/in` only; payloads are validated (zod) and malformed ones
 //   dropped with a log line (field names only, never values); the handler's errors are
 //   caught: a bad message can never crash the agent.
-// - Heartbeat with metrics every `heartbeatIntervalMs` while connected (and once on connect).
+// - Heartbeat with metrics every `heartbeatIntervalMs` while connected (and once on connect),
+//   announcing that interval (`heartbeatS`): the registrar's presence timeout counts in it.
 // - Reconnect: mqtt.js only has a fixed `reconnectPeriod`, so it is 0 here and the link
 //   reconnects itself after a capped exponential backoff with jitter (backoff.ts); the
 //   attempt counter resets on a successful connect.
@@ -182,7 +183,11 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
       this.options
         .collectHeartbeat()
         .then((hb) => {
-          client.publish(this.topics.heartbeat, JSON.stringify(hb), { qos: 0 });
+          // the interval lets the registrar tell a silent device from a slow one
+          const heartbeatS = Math.max(1, Math.round(this.options.heartbeatIntervalMs / 1000));
+          client.publish(this.topics.heartbeat, JSON.stringify({ ...hb, heartbeatS }), {
+            qos: 0,
+          });
         })
         .catch((err: unknown) => this.options.log.warn({ err: String(err) }, 'heartbeat failed'));
     };

@@ -103,6 +103,15 @@ export const configSchema = z
     TURN_SECRET: z.string().min(16, 'must be at least 16 characters').max(1024).optional(),
     /** A file holding TURN_SECRET (e.g. a container secret); takes precedence. */
     TURN_SECRET_FILE: z.string().min(1).optional(),
+    /**
+     * Presence backstop: a device still "online" after this many of its heartbeat intervals
+     * (announced in its heartbeats; 30 s when unknown) plus PRESENCE_GRACE_S without a word
+     * is marked offline. Covers what no last will reports: a broker crash or restart.
+     */
+    PRESENCE_TIMEOUT_HEARTBEATS: int(2, 100).default(3),
+    PRESENCE_GRACE_S: int(0, 3600).default(10),
+    /** How often each replica looks for such devices. */
+    PRESENCE_SWEEP_INTERVAL_S: int(1, 3600).default(10),
     /** Built console (apps/console/dist) to serve at `/` (single-page app). Unset: API only. */
     CONSOLE_DIR: z.string().min(1).optional(),
     LOG_LEVEL: z
@@ -155,6 +164,11 @@ export const configSchema = z
         publicUrl: c.MQTT_PUBLIC_URL,
         provisioning: c.MQTT_PROVISIONING,
         provisioningTimeoutMs: c.MQTT_PROVISIONING_TIMEOUT_MS,
+      },
+      presence: {
+        timeoutHeartbeats: c.PRESENCE_TIMEOUT_HEARTBEATS,
+        graceMs: c.PRESENCE_GRACE_S * 1000,
+        sweepIntervalMs: c.PRESENCE_SWEEP_INTERVAL_S * 1000,
       },
       consoleDir: c.CONSOLE_DIR,
       logLevel: c.LOG_LEVEL,

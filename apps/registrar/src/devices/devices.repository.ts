@@ -151,15 +151,20 @@ export class DevicesRepository {
   }
 
   /** Records presence; a revoked device stays revoked. Returns the org, or null if ignored. */
+  /**
+   * Records a status message. `at` undefined keeps last_seen_at (the registrar's own
+   * presence-timeout message: nobody was seen).
+   */
   async updatePresence(
     id: string,
-    p: { status: 'online' | 'offline'; at: Date; agentVersion?: string | undefined },
+    p: { status: 'online' | 'offline'; at?: Date | undefined; agentVersion?: string | undefined },
   ): Promise<{ orgId: string } | null> {
     // One round trip (UPDATE … RETURNING): presence storms (10,000 agents reconnecting after
     // a broker restart) cost one statement per agent.
     const rows = await this.db.$queryRaw<{ org_id: string }[]>`
       UPDATE devices
-         SET status = ${p.status}::"DeviceStatus", last_seen_at = ${p.at},
+         SET status = ${p.status}::"DeviceStatus",
+             last_seen_at = COALESCE(${p.at ?? null}::timestamptz, last_seen_at),
              agent_version = COALESCE(${p.agentVersion ?? null}::text, agent_version),
              updated_at = now()
        WHERE id = ${id}::uuid AND status <> 'revoked'
@@ -168,19 +173,53 @@ export class DevicesRepository {
     return orgId ? { orgId } : null;
   }
 
+  /**
+   * Stores a heartbeat as the metrics snapshot. A heartbeat means the device is connected:
+   * one marked offline by the presence timeout (or whose status message was lost) is online
+   * again, and `cameOnline` says so (one statement either way).
+   */
   async updateHeartbeat(
     id: string,
     h: { metrics: Record<string, number | string>; at: Date; agentVersion?: string | undefined },
-  ): Promise<boolean> {
-    const r = await this.db.device.updateMany({
-      where: { id, status: { not: 'revoked' } },
-      data: {
-        metrics: h.metrics,
-        lastSeenAt: h.at,
-        ...(h.agentVersion ? { agentVersion: h.agentVersion } : {}),
-      },
-    });
-    return r.count > 0;
+  ): Promise<{ orgId: string; cameOnline: boolean } | null> {
+    const rows = await this.db.$queryRaw<{ org_id: string; came_online: boolean }[]>`
+      UPDATE devices d
+         SET metrics = ${JSON.stringify(h.metrics)}::jsonb,
+             last_seen_at = ${h.at},
+             agent_version = COALESCE(${h.agentVersion ?? null}::text, d.agent_version),
+             status = 'online',
+             updated_at = now()
+        FROM (SELECT id, status FROM devices WHERE id = ${id}::uuid FOR UPDATE) before
+       WHERE d.id = before.id AND before.status <> 'revoked'
+   RETURNING d.org_id::text AS org_id, before.status = 'offline' AS came_online`;
+    const row = rows[0];
+    return row ? { orgId: row.org_id, cameOnline: row.came_online } : null;
+  }
+
+  /**
+   * Marks offline every device still online but silent for `heartbeats` of its heartbeat
+   * intervals (the `heartbeatS` its heartbeats announce, else `defaultHeartbeatS`) plus
+   * `graceMs`, measured from `now`. Atomic: with several replicas sweeping, each device is
+   * returned to one of them.
+   */
+  async markSilentOffline(opts: {
+    now: Date;
+    heartbeats: number;
+    graceMs: number;
+    defaultHeartbeatS: number;
+  }): Promise<Array<{ deviceId: string; orgId: string }>> {
+    const rows = await this.db.$queryRaw<{ id: string; org_id: string }[]>`
+      UPDATE devices
+         SET status = 'offline', updated_at = now()
+       WHERE status = 'online'
+         AND (last_seen_at IS NULL OR last_seen_at < ${opts.now}::timestamptz - make_interval(
+               secs => ${opts.heartbeats}::int * (CASE
+                 WHEN jsonb_typeof(metrics -> 'heartbeatS') = 'number'
+                 THEN LEAST(GREATEST((metrics ->> 'heartbeatS')::numeric, 1), 86400)
+                 ELSE ${opts.defaultHeartbeatS}::int END)::double precision
+               + ${opts.graceMs / 1000}::double precision))
+   RETURNING id::text AS id, org_id::text AS org_id`;
+    return rows.map((r) => ({ deviceId: r.id, orgId: r.org_id }));
   }
 
   /** Which of these devices exist (any org), each with whether it is revoked. */

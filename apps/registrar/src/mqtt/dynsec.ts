@@ -124,17 +124,17 @@ export function deviceAcls(deviceId: string): DynsecAcl[] {
 
 /**
  * What the registrar needs besides the dynsec admin role: hear every device's published
- * topics and publish to every device's signal/in (role `pf-registrar`, kept up to date at
- * each start).
+ * topics, publish to every device's signal/in, and publish a device's retained status when
+ * the presence timeout marks it offline (role `pf-registrar`, kept up to date at each start).
  */
 export function registrarAcls(): DynsecAcl[] {
   return [
-    {
+    ...(['signal/in', 'status'] as const).map((kind): DynsecAcl => ({
       acltype: 'publishClientSend',
-      topic: `${TOPIC_PREFIX}+/signal/in`,
+      topic: `${TOPIC_PREFIX}+/${kind}`,
       allow: true,
       priority: ALLOW_PRIORITY,
-    },
+    })),
     ...REGISTRAR_SUBSCRIPTIONS.flatMap((topic): DynsecAcl[] => [
       { acltype: 'subscribePattern', topic, allow: true, priority: ALLOW_PRIORITY },
       { acltype: 'publishClientReceive', topic, allow: true, priority: ALLOW_PRIORITY },

@@ -43,6 +43,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A broker account younger than this may belong to an enrollment still in its transaction. */
 const ORPHAN_GRACE_MS = 10 * 60_000;
 const RECONCILE_INTERVAL_MS = 5 * 60_000;
+const PRESENCE_TIMEOUT_REASON = 'timeout';
+/** The edge agent's default HEARTBEAT_INTERVAL_S, for devices that never announced theirs. */
+const DEFAULT_HEARTBEAT_S = 30;
 
 /**
  * What happened to a device's broker account when it was revoked or deleted: `removed`
@@ -56,6 +59,8 @@ const statusSchema = z.object({
   state: z.enum(['online', 'offline']),
   agentVersion: z.string().max(64).optional(),
   ts: z.number().optional(),
+  /** Set by a registrar's presence sweep (not the device): nobody was seen, keep last seen. */
+  reason: z.literal(PRESENCE_TIMEOUT_REASON).optional(),
 });
 
 const heartbeatSchema = z.object({
@@ -68,6 +73,8 @@ const heartbeatSchema = z.object({
   tempC: z.number().optional(),
   agentVersion: z.string().max(64).optional(),
   sessions: z.number().int().nonnegative().optional(),
+  /** The agent's heartbeat interval: what the presence timeout counts in. */
+  heartbeatS: z.number().int().min(1).max(86_400).optional(),
 });
 
 const agentAuditSchema = z.object({
@@ -155,6 +162,10 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
   private dynsec: DynsecProvisioner | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
+  private presenceTimer: NodeJS.Timeout | undefined;
+  private sweepingPresence: Promise<void> | undefined;
+  /** Status and heartbeat handling per device, in arrival order (see onMessage). */
+  private readonly presenceQueues = new Map<string, Promise<void>>();
   private readonly signalHandlers: Array<(deviceId: string, message: unknown) => void> = [];
   private readonly presenceHandlers: Array<
     (e: { deviceId: string; orgId: string; status: 'online' | 'offline' }) => void
@@ -191,11 +202,18 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       );
     }
     await this.connectClient();
+    this.presenceTimer = setInterval(
+      () => this.schedulePresenceSweep(),
+      this.config.presence.sweepIntervalMs,
+    );
+    this.presenceTimer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.reconcileTimer);
+    clearInterval(this.presenceTimer);
     await this.reconciling;
+    await this.sweepingPresence;
     this.dynsecClient?.detach();
     await this.client?.endAsync(true).catch(() => undefined);
     const broker = this.broker;
@@ -435,6 +453,82 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     this.logger.log('MQTT provisioning: Mosquitto dynamic security (per-device accounts and ACLs)');
   }
 
+  private emitPresence(deviceId: string, orgId: string, status: 'online' | 'offline'): void {
+    const event = { deviceId, orgId, status };
+    for (const h of this.presenceHandlers) h(event);
+  }
+
+  /**
+   * Runs a device's presence updates one after another, in the order its messages arrived:
+   * each awaits the database, and a heartbeat overtaking the offline status sent after it
+   * would otherwise turn a stopped device back online.
+   */
+  private inDeviceOrder(deviceId: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.presenceQueues.get(deviceId) ?? Promise.resolve();
+    const current = previous.then(task);
+    const settled = current.catch(() => undefined);
+    this.presenceQueues.set(deviceId, settled);
+    void settled.then(() => {
+      if (this.presenceQueues.get(deviceId) === settled) this.presenceQueues.delete(deviceId);
+    });
+    return current;
+  }
+
+  /** One presence sweep at a time; failures are logged (the next interval retries). */
+  private schedulePresenceSweep(): void {
+    if (this.sweepingPresence) return;
+    this.sweepingPresence = this.sweepPresence()
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.warn({ err: error }, 'presence sweep failed; will retry'),
+      )
+      .finally(() => {
+        this.sweepingPresence = undefined;
+      });
+  }
+
+  /**
+   * The presence backstop (PRESENCE_TIMEOUT_HEARTBEATS): devices the database still shows
+   * online but nobody has heard from are marked offline. A last will covers a lost agent;
+   * this covers what no will reports, e.g. the broker itself crashed or restarted without
+   * its retained messages and the device never came back. The replica that marked a device
+   * publishes a retained offline status for it (reason `timeout`), so every replica pushes
+   * the change to its consoles and a stale retained "online" is replaced; without a broker
+   * connection it tells its own consoles.
+   */
+  async sweepPresence(now = new Date()): Promise<number> {
+    const silent = await this.devices.markSilentOffline({
+      now,
+      heartbeats: this.config.presence.timeoutHeartbeats,
+      graceMs: this.config.presence.graceMs,
+      defaultHeartbeatS: DEFAULT_HEARTBEAT_S,
+    });
+    if (silent.length === 0) return 0;
+    this.logger.log(`presence timeout: ${silent.length} device(s) marked offline`);
+    const client = this.client;
+    for (const { deviceId, orgId } of silent) {
+      if (client?.connected) {
+        const payload = JSON.stringify({
+          state: 'offline',
+          reason: PRESENCE_TIMEOUT_REASON,
+          ts: now.getTime(),
+        });
+        this.metrics.mqttBytesOut.inc(payload.length);
+        try {
+          await client.publishAsync(deviceTopic(deviceId, 'status'), payload, {
+            qos: 1,
+            retain: true,
+          });
+          continue;
+        } catch (error) {
+          this.logger.warn({ err: error, deviceId }, 'publishing a timed-out status failed');
+        }
+      }
+      this.emitPresence(deviceId, orgId, 'offline');
+    }
+    return silent.length;
+  }
+
   private async onMessage(topic: string, payload: Buffer): Promise<void> {
     this.metrics.mqttBytesIn.inc(payload.length);
     const t = parseDeviceTopic(topic);
@@ -449,20 +543,26 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     if (t.kind === 'status') {
       const s = statusSchema.safeParse(json);
       if (!s.success) return;
-      const updated = await this.devices.updatePresence(t.deviceId, {
-        status: s.data.state,
-        at,
-        agentVersion: s.data.agentVersion,
+      await this.inDeviceOrder(t.deviceId, async () => {
+        const updated = await this.devices.updatePresence(t.deviceId, {
+          status: s.data.state,
+          at: s.data.reason === PRESENCE_TIMEOUT_REASON ? undefined : at,
+          agentVersion: s.data.agentVersion,
+        });
+        if (updated) this.emitPresence(t.deviceId, updated.orgId, s.data.state);
       });
-      if (updated) {
-        const event = { deviceId: t.deviceId, orgId: updated.orgId, status: s.data.state };
-        for (const h of this.presenceHandlers) h(event);
-      }
     } else if (t.kind === 'heartbeat') {
       const h = heartbeatSchema.safeParse(json);
       if (!h.success) return;
       const { agentVersion, ...metrics } = h.data;
-      await this.devices.updateHeartbeat(t.deviceId, { metrics, at, agentVersion });
+      await this.inDeviceOrder(t.deviceId, async () => {
+        const updated = await this.devices.updateHeartbeat(t.deviceId, {
+          metrics,
+          at,
+          agentVersion,
+        });
+        if (updated?.cameOnline) this.emitPresence(t.deviceId, updated.orgId, 'online');
+      });
     } else if (t.kind === 'signal/out') {
       for (const h of this.signalHandlers) h(t.deviceId, json);
     } else if (t.kind === 'audit') {
