@@ -149,6 +149,9 @@ function startRegistrar(databaseUrl, dataDir) {
   const child = spawn(
     process.execPath,
     [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), join(appDir, 'dist/main.js')],
+    // The simulated agents announce presence but send no heartbeats: without this, the
+    // presence timeout (3 × 30 s + 10 s by default) would mark them offline mid-run.
+    PRESENCE_TIMEOUT_HEARTBEATS: '100',
     { env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
