@@ -10,7 +10,13 @@ import {
   signGrant,
   verifyGrant,
 } from './grants.js';
-import { exportPrivateJwk, exportPublicJwk, generateKeyPair, jwkThumbprint } from './keys.js';
+import {
+  createSigner,
+  exportPrivateJwk,
+  exportPublicJwk,
+  generateKeyPair,
+  jwkThumbprint,
+} from './keys.js';
 
 const registrar = generateKeyPair();
 const session = generateKeyPair();
@@ -83,6 +89,31 @@ describe('grants', () => {
     await expect(
       verifyGrant(jws, { registrarKey: [old.publicKey, registrar.publicKey], deviceId, now }),
     ).resolves.toMatchObject({ sub: 'u1' });
+  });
+
+  it('a Signer as the signing key makes the same JWS as the key pair', async () => {
+    const fromSigner = await signGrant(
+      input({ jti: 'j1', sessionId: 's1' }),
+      createSigner(registrar),
+    );
+    expect(fromSigner).toBe(await signGrant(input({ jti: 'j1', sessionId: 's1' }), registrar));
+    await expect(
+      verifyGrant(fromSigner, { registrarKey: registrar.publicKey, deviceId, now }),
+    ).resolves.toMatchObject({ sid: 's1', jti: 'j1' });
+    const broken = {
+      publicKey: registrar.publicKey,
+      sign: () => Promise.resolve(new Uint8Array(8)),
+    };
+    expect(await codeOf(signGrant(input(), broken))).toBe('BAD_KEY');
+  });
+
+  it('verifies again with a cached key, and refuses another key after a success', async () => {
+    const jws = await signGrant(input(), registrar);
+    const opts = { registrarKey: exportPublicJwk(registrar.publicKey), deviceId, now };
+    await expect(verifyGrant(jws, opts)).resolves.toMatchObject({ sub: 'u1' });
+    await expect(verifyGrant(jws, opts)).resolves.toMatchObject({ sub: 'u1' });
+    const other = { registrarKey: generateKeyPair().publicKey, deviceId, now };
+    expect(await codeOf(verifyGrant(jws, other))).toBe('GRANT_BAD_SIGNATURE');
   });
 
   it('expired, not yet valid, and too long-lived → GRANT_EXPIRED', async () => {

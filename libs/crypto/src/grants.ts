@@ -1,7 +1,7 @@
 // Session grants: short-lived JWS (EdDSA) signed by the registrar, verified by the device
 // with the registrar key it pinned at enrollment, bound (RFC 7800 `cnf.jkt`) to the
 // console's ephemeral session key so that a stolen grant is useless without that key.
-import { CompactSign, compactVerify, decodeJwt } from 'jose';
+import { CompactSign, compactVerify, decodeJwt, importJWK } from 'jose';
 import { CryptoError } from './errors.js';
 import { fromUtf8, toBase64url, utf8 } from './encoding.js';
 import {
@@ -15,6 +15,8 @@ import {
   importPublicJwk,
   jwkThumbprint,
   randomBytes,
+  SIGNATURE_LENGTH,
+  type Signer,
 } from './keys.js';
 import { type Role, isRole } from './roles.js';
 
@@ -75,8 +77,17 @@ export interface SignGrantInput {
   jti?: string;
 }
 
-type RegistrarPrivateKey = Ed25519KeyPair | Ed25519PrivateJwk;
+/**
+ * The registrar's signing key: a key pair, a private JWK, or a `Signer` (e.g. over
+ * `node:crypto`, where signing is far cheaper than in JS; it must return the RFC 8032
+ * signature of the message).
+ */
+type RegistrarPrivateKey = Ed25519KeyPair | Ed25519PrivateJwk | Signer;
 type RegistrarPublicKey = Uint8Array | Ed25519PublicJwk;
+
+function isSigner(key: RegistrarPrivateKey): key is Signer {
+  return typeof (key as Partial<Signer>).sign === 'function';
+}
 
 function registrarPair(key: RegistrarPrivateKey): Ed25519KeyPair {
   return 'secretKey' in key ? key : importPrivateJwk(key);
@@ -134,12 +145,47 @@ export async function signGrant(
     exp: iat + ttl,
     jti: input.jti ?? toBase64url(randomBytes(16)),
   };
+  if (isSigner(registrarKey)) return signCompact(claims, registrarKey);
   const pair = registrarPair(registrarKey);
   const jwk = exportPrivateJwk(pair);
   const kid = jwkThumbprint(pair.publicKey);
   return new CompactSign(utf8(JSON.stringify(claims)))
     .setProtectedHeader({ alg: 'EdDSA', typ: GRANT_TYPE, kid })
     .sign(jwk);
+}
+
+/** JWS compact serialization (RFC 7515 §7.1) signed by `signer`: what CompactSign makes. */
+async function signCompact(claims: GrantClaims, signer: Signer): Promise<string> {
+  const header = { alg: 'EdDSA', typ: GRANT_TYPE, kid: jwkThumbprint(signer.publicKey) };
+  const signingInput = `${toBase64url(utf8(JSON.stringify(header)))}.${toBase64url(
+    utf8(JSON.stringify(claims)),
+  )}`;
+  const signature = await signer.sign(utf8(signingInput));
+  if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_LENGTH) {
+    throw new CryptoError('BAD_KEY', 'the grant signer returned no Ed25519 signature');
+  }
+  return `${signingInput}.${toBase64url(signature)}`;
+}
+
+/**
+ * Pinned registrar keys imported for verification, by `x` (a device or registrar verifies
+ * with the same one or two keys every time; importing costs more than verifying).
+ */
+const verifyKeys = new Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>();
+const VERIFY_KEYS_MAX = 16;
+
+function verifyKeyOf(raw: Uint8Array): Promise<Awaited<ReturnType<typeof importJWK>>> {
+  const jwk = exportPublicJwk(raw);
+  const cached = verifyKeys.get(jwk.x);
+  if (cached) return cached;
+  const imported = importJWK(jwk, 'EdDSA');
+  imported.catch(() => verifyKeys.delete(jwk.x));
+  if (verifyKeys.size >= VERIFY_KEYS_MAX) {
+    const oldest = verifyKeys.keys().next();
+    if (!oldest.done) verifyKeys.delete(oldest.value);
+  }
+  verifyKeys.set(jwk.x, imported);
+  return imported;
 }
 
 export interface VerifyGrantOptions {
@@ -177,9 +223,9 @@ export async function verifyGrant(
   let payload: Uint8Array | undefined;
   let lastError: unknown;
   for (const key of keys) {
-    const jwk = exportPublicJwk(publicRaw(key));
+    const raw = publicRaw(key);
     try {
-      const result = await compactVerify(jws, jwk, { algorithms: ['EdDSA'] });
+      const result = await compactVerify(jws, await verifyKeyOf(raw), { algorithms: ['EdDSA'] });
       if (result.protectedHeader.typ !== GRANT_TYPE) {
         throw new CryptoError('MALFORMED', `grant typ must be ${GRANT_TYPE}`);
       }

@@ -3,6 +3,7 @@ import { calculateJwkThumbprint } from 'jose';
 import { CryptoError } from './errors.js';
 import { toBase64url } from './encoding.js';
 import {
+  assertPublicKey,
   createSigner,
   exportPrivateJwk,
   exportPublicJwk,
@@ -55,6 +56,17 @@ describe('keys', () => {
     const bad = new Uint8Array(32);
     bad[0] = 2;
     expect(() => exportPublicJwk(bad)).toThrow(CryptoError);
+  });
+
+  it('remembers valid keys only: a bad point is refused every time, a good one accepted', () => {
+    const bad = new Uint8Array(32);
+    bad[0] = 2;
+    const good = generateKeyPair().publicKey;
+    for (let i = 0; i < 3; i++) {
+      expect(() => assertPublicKey(bad)).toThrow(CryptoError);
+      expect(() => assertPublicKey(good)).not.toThrow();
+    }
+    expect(() => assertPublicKey(good.slice(0, 31))).toThrow(CryptoError);
   });
 
   it('fingerprint: SHA-256 of the raw key in base64url, base32 and grouped base32', () => {
