@@ -86,7 +86,7 @@ export class SessionsService {
           ttlSeconds: DEFAULT_GRANT_TTL_S,
           now,
         },
-        this.key.keyPair,
+        this.key.signer,
       );
     } catch (error) {
       if (error instanceof CryptoError) {
