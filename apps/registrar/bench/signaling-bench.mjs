@@ -67,6 +67,13 @@ function rssOf(pid) {
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
+/** CPU time (user + system) a process has used so far, ms (Linux clock ticks of 10 ms). */
+function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
@@ -142,6 +149,9 @@ function startRegistrar(databaseUrl, dataDir) {
     DATA_DIR: dataDir,
     BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
     ENROLL_RATE_LIMIT: '100000',
+    // The simulated agents announce presence but send no heartbeats: without this, the
+    // presence timeout (3 × 30 s + 10 s by default) would mark them offline mid-run.
+    PRESENCE_TIMEOUT_HEARTBEATS: '100',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   });
   const profDir = join(outDir, 'profiles');
@@ -149,9 +159,6 @@ function startRegistrar(databaseUrl, dataDir) {
   const child = spawn(
     process.execPath,
     [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), join(appDir, 'dist/main.js')],
-    // The simulated agents announce presence but send no heartbeats: without this, the
-    // presence timeout (3 × 30 s + 10 s by default) would mark them offline mid-run.
-    PRESENCE_TIMEOUT_HEARTBEATS: '100',
     { env, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -276,6 +283,12 @@ async function run(N) {
     let firstFailure;
     const devices = enrolled.slice(0, connectedClients > 0 ? enrolled.length : 0);
     const queries0 = await counter('registrar_db_queries_total');
+    // CPU per signaling of each party: the registrar, this load generator, the agents.
+    const cpu0 = {
+      registrar: cpuMsOf(child.pid),
+      load: process.cpuUsage(),
+      agents: workers.reduce((s, w) => s + cpuMsOf(w.pid), 0),
+    };
     const deadline = performance.now() + SECONDS * 1000;
     const loops = Array.from({ length: CONCURRENCY }, async () => {
       const ws = new WebSocket(`${base.replace('http', 'ws')}/api/signal`, {
@@ -322,6 +335,12 @@ async function run(N) {
     t0 = performance.now();
     await Promise.all(loops);
     const signalSeconds = (performance.now() - t0) / 1000;
+    const loadCpu = process.cpuUsage(cpu0.load);
+    const cpuMs = {
+      registrar: cpuMsOf(child.pid) - cpu0.registrar,
+      loadGenerator: (loadCpu.user + loadCpu.system) / 1000,
+      agents: workers.reduce((s, w) => s + cpuMsOf(w.pid), 0) - cpu0.agents,
+    };
     latencies.sort((a, b) => a - b);
     await new Promise((r) => setTimeout(r, 300)); // let the audit buffer flush
     const queries = (await counter('registrar_db_queries_total')) - queries0;
@@ -355,6 +374,9 @@ async function run(N) {
       failures,
       ...(firstFailure ? { firstFailure } : {}),
       dbQueriesPerSignaling: queries / Math.max(1, latencies.length),
+      cpuMsPerSignaling: Object.fromEntries(
+        Object.entries(cpuMs).map(([k, v]) => [k, v / Math.max(1, latencies.length)]),
+      ),
       registrarRssMiB: {
         start: rssStart.rssMiB,
         connected: rssConnected.rssMiB,
@@ -423,8 +445,12 @@ console.table(
         'connect (s)': Number(r.mqttConnectSeconds.toFixed(1)),
         'signalings/s': Number(r.signalingsPerSecond.toFixed(1)),
         'p50 (ms)': Number(r.latencyMs.p50.toFixed(1)),
+        'p95 (ms)': Number(r.latencyMs.p95.toFixed(1)),
         'p99 (ms)': Number(r.latencyMs.p99.toFixed(1)),
         'DB queries/signaling': Number(r.dbQueriesPerSignaling.toFixed(2)),
+        'registrar CPU ms/signaling': Number(r.cpuMsPerSignaling.registrar.toFixed(2)),
+        'bench CPU ms/signaling': Number(r.cpuMsPerSignaling.loadGenerator.toFixed(2)),
+        'agents CPU ms/signaling': Number(r.cpuMsPerSignaling.agents.toFixed(2)),
         'RSS connected (MiB)': Math.round(r.registrarRssMiB.connected),
         'RSS peak (MiB)': Math.round(r.registrarRssMiB.peak),
         failures: r.failures,
