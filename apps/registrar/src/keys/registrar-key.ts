@@ -1,4 +1,4 @@
-import { createPrivateKey, sign } from 'node:crypto';
+import { createPrivateKey, type JsonWebKey, sign } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -29,7 +29,8 @@ export const REGISTRAR_KEY = Symbol('RegistrarKey');
 
 /** A `Signer` over `node:crypto` (RFC 8032 Ed25519: the same signatures as @noble/curves). */
 export function nodeSigner(keyPair: Ed25519KeyPair): Signer {
-  const key = createPrivateKey({ key: exportPrivateJwk(keyPair), format: 'jwk' });
+  const jwk: JsonWebKey = { ...exportPrivateJwk(keyPair) };
+  const key = createPrivateKey({ key: jwk, format: 'jwk' });
   const publicKey = keyPair.publicKey.slice();
   return {
     publicKey,
