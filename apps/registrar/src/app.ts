@@ -50,6 +50,7 @@ export async function createRegistrar(config: RegistrarConfig): Promise<Registra
     app.disable('x-powered-by');
     const metrics = app.get(MetricsService);
     countQuery = () => metrics.dbQueries.inc();
+    driver.onQuery = countQuery;
     app.use(httpMetrics(metrics));
     app.use(securityHeaders);
     if (config.consoleDir) app.use(...staticConsole(config.consoleDir));

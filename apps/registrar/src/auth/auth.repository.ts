@@ -1,11 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA } from '../database/database.tokens.js';
+import { PRISMA, SQL_DRIVER } from '../database/database.tokens.js';
 import type { Db } from '../database/prisma.js';
+import type { SqlDriver } from '../database/sql-driver.js';
 import type { MembershipRecord, SessionRecord, UserRecord } from './auth.types.js';
 
 @Injectable()
 export class AuthRepository {
-  constructor(@Inject(PRISMA) private readonly db: Db) {}
+  constructor(
+    @Inject(PRISMA) private readonly db: Db,
+    @Inject(SQL_DRIVER) private readonly sql: SqlDriver,
+  ) {}
 
   findUserByEmail(email: string): Promise<UserRecord | null> {
     return this.db.user.findUnique({
@@ -36,26 +40,27 @@ export class AuthRepository {
 
   /**
    * A session with its user and the user's role in the session's org, in one round trip
-   * (read on every authenticated request and WebSocket upgrade).
+   * (read on every authenticated request and WebSocket upgrade: plain SQL, no Prisma).
    */
   async findSession(tokenHash: string): Promise<SessionRecord | null> {
-    const rows = await this.db.$queryRaw<
-      {
-        token_hash: string;
-        user_id: string;
-        org_id: string;
-        expires_at: Date;
-        role: string | null;
-        email: string;
-        name: string;
-        disabled: boolean;
-      }[]
-    >`SELECT s.token_hash, s.user_id::text AS user_id, s.org_id::text AS org_id, s.expires_at,
-             m.role::text AS role, u.email, u.name, (u.disabled_at IS NOT NULL) AS disabled
-        FROM user_sessions s
-        JOIN users u ON u.id = s.user_id
-        LEFT JOIN memberships m ON m.org_id = s.org_id AND m.user_id = s.user_id
-       WHERE s.token_hash = ${tokenHash}`;
+    const rows = await this.sql.query<{
+      token_hash: string;
+      user_id: string;
+      org_id: string;
+      expires_at: Date;
+      role: string | null;
+      email: string;
+      name: string;
+      disabled: boolean;
+    }>(
+      `SELECT s.token_hash, s.user_id::text AS user_id, s.org_id::text AS org_id, s.expires_at,
+              m.role::text AS role, u.email, u.name, (u.disabled_at IS NOT NULL) AS disabled
+         FROM user_sessions s
+         JOIN users u ON u.id = s.user_id
+         LEFT JOIN memberships m ON m.org_id = s.org_id AND m.user_id = s.user_id
+        WHERE s.token_hash = $1`,
+      [tokenHash],
+    );
     const s = rows[0];
     if (!s) return null;
     return {

@@ -1,6 +1,8 @@
 // The raw SQL connection under Prisma: node-postgres for a real PostgreSQL, PGlite for the
-// embedded default. The migration runner uses it directly (multi-statement SQL files);
-// everything else goes through Prisma (repositories only) on the same connection pool.
+// embedded default. The migration runner uses it directly (multi-statement SQL files), and
+// so do the repositories' hot paths (read or written on every signaling: sessions, device
+// authorization, the audit batch), where Prisma's query compiler costs several times the
+// statement; everything else goes through Prisma (repositories only).
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -21,6 +23,8 @@ export interface SqlDriver {
   /** Runs `fn` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Called once per `query` (with Prisma's, `registrar_db_queries_total`). */
+  onQuery: () => void;
   /** The Prisma driver adapter over the same database. */
   prismaAdapter(): PrismaAdapter;
   close(): Promise<void>;
@@ -28,6 +32,7 @@ export interface SqlDriver {
 
 class PgDriver implements SqlDriver {
   readonly kind = 'postgresql';
+  onQuery: () => void = () => undefined;
   private readonly pool: pg.Pool;
 
   constructor(private readonly url: string) {
@@ -58,6 +63,7 @@ class PgDriver implements SqlDriver {
   }
 
   async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    this.onQuery();
     return (await this.pool.query(sql, params)).rows as T[];
   }
 
@@ -72,6 +78,7 @@ class PgDriver implements SqlDriver {
 
 class PgliteDriver implements SqlDriver {
   readonly kind = 'pglite';
+  onQuery: () => void = () => undefined;
   constructor(private readonly db: PGlite) {}
 
   transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
@@ -86,6 +93,7 @@ class PgliteDriver implements SqlDriver {
   }
 
   async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    this.onQuery();
     return (await this.db.query<T>(sql, params)).rows;
   }
 

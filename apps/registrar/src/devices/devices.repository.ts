@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRISMA } from '../database/database.tokens.js';
+import { PRISMA, SQL_DRIVER } from '../database/database.tokens.js';
 import { AUTHZ_CACHE_TTL_MS, TtlCache } from '../common/ttl-cache.js';
 import type { Db } from '../database/prisma.js';
+import type { SqlDriver } from '../database/sql-driver.js';
 import type { Device } from '../generated/prisma/client.js';
 import type { DeviceAuthzTarget, DeviceFilter, DeviceView } from './devices.types.js';
 
@@ -27,7 +28,10 @@ function view(d: Device): DeviceView {
 export class DevicesRepository {
   private readonly authzCache = new TtlCache<DeviceAuthzTarget>(AUTHZ_CACHE_TTL_MS, 50_000);
 
-  constructor(@Inject(PRISMA) private readonly db: Db) {}
+  constructor(
+    @Inject(PRISMA) private readonly db: Db,
+    @Inject(SQL_DRIVER) private readonly sql: SqlDriver,
+  ) {}
 
   async list(f: DeviceFilter): Promise<{ items: DeviceView[]; total: number }> {
     const where = {
@@ -70,15 +74,17 @@ export class DevicesRepository {
   /**
    * What authorization needs of a device (id, tags, status), cached for signaling: every
    * write below drops the entry on this replica; other replicas' writes (a revocation, a
-   * re-tag) apply within AUTHZ_CACHE_TTL_MS.
+   * re-tag) apply within AUTHZ_CACHE_TTL_MS. Plain SQL (read by every session request).
    */
   async authzTarget(orgId: string, id: string): Promise<DeviceAuthzTarget | null> {
     return this.authzCache.getOrLoad(`${orgId}/${id}`, async () => {
-      const d = await this.db.device.findUnique({
-        where: { orgId_id: { orgId, id } },
-        select: { id: true, tags: true, status: true },
-      });
-      return d ? { id: d.id, tags: d.tags, status: d.status } : null;
+      const rows = await this.sql.query<{ id: string; tags: string[]; status: string }>(
+        `SELECT id::text AS id, tags, status::text AS status
+           FROM devices WHERE org_id = $1::uuid AND id = $2::uuid`,
+        [orgId, id],
+      );
+      const d = rows[0];
+      return d ? { id: d.id, tags: d.tags, status: d.status as DeviceAuthzTarget['status'] } : null;
     });
   }
 
