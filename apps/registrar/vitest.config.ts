@@ -14,6 +14,9 @@ export default peerfetchProject(import.meta.dirname, {
     }),
   ],
   test: {
+    // PostgreSQL and Mosquitto for this run: containers when a runtime exists, else the
+    // local services (test/global-setup.ts)
+    globalSetup: ['test/global-setup.ts'],
     // Integration specs create a database each, hash passwords (argon2id) and boot Nest.
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -13,8 +13,19 @@ import { loadConfig } from '../src/config/config.js';
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'correct horse battery staple';
 
-const SERVER_URL =
-  process.env['PEERFETCH_TEST_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+/**
+ * A service test/global-setup.ts chose for this run (containers, given URLs or the local
+ * services). Missing means the spec runs without that setup: an error, never a guess.
+ */
+export function testService(name: 'PEERFETCH_TEST_DATABASE_URL' | 'PEERFETCH_TEST_MQTT_URL') {
+  const url = process.env[name];
+  if (!url || !process.env['PEERFETCH_TEST_SERVICES']) {
+    throw new Error(`${name} is unset: run the registrar's tests through its vitest.config.ts`);
+  }
+  return url;
+}
+
+const SERVER_URL = testService('PEERFETCH_TEST_DATABASE_URL');
 
 export interface TestDatabase {
   url: string;

@@ -16,9 +16,10 @@ import {
   startRegistrar,
   type TestDatabase,
   tempDir,
+  testService,
 } from './helpers.js';
 
-const MOSQUITTO_URL = process.env['PEERFETCH_TEST_MQTT_URL'] ?? 'mqtt://127.0.0.1:1883';
+const MOSQUITTO_URL = testService('PEERFETCH_TEST_MQTT_URL');
 let db: TestDatabase;
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let registrar: Registrar;
