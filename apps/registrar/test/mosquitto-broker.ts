@@ -71,6 +71,8 @@ export interface DynsecBroker {
   start(): Promise<void>;
   /** SIGTERM, and waits for the exit (SIGKILL if it takes long). */
   stop(): Promise<void>;
+  /** SIGKILL: a crash (no last wills published, connections just drop). */
+  kill(): Promise<void>;
   /** SIGSTOP / SIGCONT: a broker that still holds its connections but answers nothing. */
   pause(): void;
   resume(): void;
@@ -155,6 +157,13 @@ export async function createDynsecBroker(
       const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
       await gone;
       clearTimeout(timer);
+    },
+    async kill() {
+      const proc = child;
+      if (!proc) return;
+      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGKILL');
+      await gone;
     },
     pause() {
       child?.kill('SIGSTOP');

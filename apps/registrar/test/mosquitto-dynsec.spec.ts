@@ -46,6 +46,9 @@ function registrarEnv(extra: Record<string, string> = {}): Record<string, string
     MQTT_PASSWORD: ADMIN.password,
     MQTT_PROVISIONING: 'dynsec',
     MQTT_PROVISIONING_TIMEOUT_MS: '2000',
+    // presence timeout: 2 heartbeat intervals, no grace, swept every second
+    PRESENCE_TIMEOUT_HEARTBEATS: '2',
+    PRESENCE_GRACE_S: '0',
     PRESENCE_SWEEP_INTERVAL_S: '1',
     ...extra,
   };
@@ -381,11 +384,14 @@ describe('Mosquitto dynamic security: per-device accounts', () => {
       qos: 1,
       retain: true,
     });
+    // one heartbeat announcing a 1 s interval, then silence without a last will (a broker
+    // restart that lost it): offline after 2 s
+    await client.publishAsync(
+      `pf/v1/dev/${c.deviceId}/heartbeat`,
+      JSON.stringify({ uptimeS: 1, heartbeatS: 1 }),
+      { qos: 1 },
+    );
     await until(async () => (await device(c.deviceId)).status === 'online');
-    // silent for an hour as far as the database knows (a broker restart that lost the wills)
-    await db.sql("UPDATE devices SET last_seen_at = now() - interval '1 hour' WHERE id = $1", [
-      c.deviceId,
-    ]);
     await until(async () => (await device(c.deviceId)).status === 'offline');
     // what a replica starting now reads from the broker: the registrar's status, not "online"
     const seen = await observe();
@@ -394,6 +400,30 @@ describe('Mosquitto dynamic security: per-device accounts', () => {
       state: 'offline',
       reason: 'timeout',
     });
+  });
+
+  it('presence timeout: a registrar cut off from the broker judges nobody until it is back', async () => {
+    const c = await enroll();
+    const client = await connect(c);
+    await client.publishAsync(
+      `pf/v1/dev/${c.deviceId}/status`,
+      JSON.stringify({ state: 'online', ts: Date.now() }),
+      { qos: 1, retain: true },
+    );
+    await client.publishAsync(
+      `pf/v1/dev/${c.deviceId}/heartbeat`,
+      JSON.stringify({ uptimeS: 1, heartbeatS: 1 }),
+      { qos: 1 },
+    );
+    await until(async () => (await device(c.deviceId)).metrics?.heartbeatS === 1);
+    await broker.kill(); // a crash: no will
+    // Hearing nobody says nothing about the devices (another replica may hear them): three
+    // sweeps past the device's 2 s timeout leave it alone.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await device(c.deviceId)).status).toBe('online');
+    await broker.start();
+    // Back (and the broker lost the device, no will): offline one full timeout later.
+    await until(async () => (await device(c.deviceId)).status === 'offline');
   });
 
   it('revocation and deletion remove the account: Mosquitto disconnects the device and refuses it', async () => {

@@ -71,7 +71,9 @@ beforeAll(async () => {
   registrar = await startRegistrar({
     DATABASE_URL: db.url,
     DATA_DIR: dir.path,
-    // sweep every second; the timeout itself is tested by moving last_seen_at back
+    // presence timeout: 2 heartbeat intervals, no grace, swept every second
+    PRESENCE_TIMEOUT_HEARTBEATS: '2',
+    PRESENCE_GRACE_S: '0',
     PRESENCE_SWEEP_INTERVAL_S: '1',
     MQTT_PASSWORD: REGISTRAR_MQTT_PASSWORD,
   });
@@ -225,18 +227,14 @@ describe('presence', () => {
       });
       return client;
     };
-    // Both connected and online, then silent for 10 minutes as far as the database knows
-    // (what a broker crash that loses the last wills looks like): `quick` beats every 30 s
-    // (timeout 3 × 30 + 10 s), `slow` every hour (3 h 10 s).
+    // Both stay connected but fall silent, and no last will is published (what a broker
+    // that lost them in a crash looks like): `quick` announced a 1 s interval (timeout
+    // 2 × 1 s), `slow` an hour (2 h).
     const quick = await enroll();
     const slow = await enroll();
-    const quickClient = await goOnline(quick, 30);
+    const quickClient = await goOnline(quick, 1);
     await goOnline(slow, 3600);
-    const lastSeen = new Date(Date.now() - 10 * 60_000);
-    await db.sql('UPDATE devices SET last_seen_at = $1 WHERE id = ANY($2::uuid[])', [
-      lastSeen,
-      [quick.deviceId, slow.deviceId],
-    ]);
+    const lastSeen = new Date((await api.get(`/api/devices/${quick.deviceId}`)).body.lastSeenAt);
     await until(async () => (await deviceStatus(quick.deviceId)) === 'offline');
     const q = (await api.get(`/api/devices/${quick.deviceId}`)).body;
     // nobody was seen: "last seen" stays what it was
@@ -265,7 +263,7 @@ describe('presence', () => {
     // the device speaks again: its next heartbeat brings it back online
     await quickClient.publishAsync(
       `pf/v1/dev/${quick.deviceId}/heartbeat`,
-      JSON.stringify({ uptimeS: 31, heartbeatS: 30 }),
+      JSON.stringify({ uptimeS: 31, heartbeatS: 3600 }),
       { qos: 1 },
     );
     await until(async () => (await deviceStatus(quick.deviceId)) === 'online');

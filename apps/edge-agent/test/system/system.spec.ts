@@ -113,8 +113,7 @@ beforeAll(async () => {
   registrar = await startRegistrar(
     db.url,
     join(root, 'registrar'),
-    // presence timeout: 2 missed heartbeats (5 s each, below) + 3 s, swept every second
-    { PRESENCE_TIMEOUT_HEARTBEATS: '2', PRESENCE_GRACE_S: '3', PRESENCE_SWEEP_INTERVAL_S: '1' },
+    {},
     {
       external: { broker, admin: BROKER_ADMIN },
     },
@@ -403,13 +402,10 @@ describe.skipIf(!inNetns)('edge agent ⇄ real registrar ⇄ Mosquitto', () => {
 
   it('survives a broker crash: reconnects with backoff, presence recovers', async () => {
     await broker.kill();
-    // Agent and registrar both lose their connection, and no last will is published (the
-    // broker is gone): the registrar's presence timeout marks the silent device offline.
-    await waitFor(
-      'device offline by the presence timeout while the broker is down',
-      async () => (await api.device(deviceId))?.status === 'offline',
-      60_000,
-    );
+    // Agent and registrar both lose their connection and no last will is published (the
+    // registrar, hearing nobody, does not judge the device either: mosquitto-dynsec.spec.ts
+    // of apps/registrar); the device counts as back once the registrar hears from it.
+    await new Promise((r) => setTimeout(r, 1_500));
     const restartedAt = Date.now();
     await broker.start();
     await waitFor(

@@ -205,11 +205,13 @@ export class DevicesRepository {
   /**
    * Marks offline every device still online but silent for `heartbeats` of its heartbeat
    * intervals (the `heartbeatS` its heartbeats announce, else `defaultHeartbeatS`) plus
-   * `graceMs`, measured from `now`. Atomic: with several replicas sweeping, each device is
-   * returned to one of them.
+   * `graceMs`, measured from `now`. Silence counts only from `listeningSince` (when the
+   * sweeping replica's broker connection began: before it, nothing could be heard).
+   * Atomic: with several replicas sweeping, each device is returned to one of them.
    */
   async markSilentOffline(opts: {
     now: Date;
+    listeningSince: Date;
     heartbeats: number;
     graceMs: number;
     defaultHeartbeatS: number;
@@ -218,12 +220,13 @@ export class DevicesRepository {
       UPDATE devices
          SET status = 'offline', updated_at = now()
        WHERE status = 'online'
-         AND (last_seen_at IS NULL OR last_seen_at < ${opts.now}::timestamptz - make_interval(
+         AND GREATEST(last_seen_at, ${opts.listeningSince}::timestamptz)
+             < ${opts.now}::timestamptz - make_interval(
                secs => ${opts.heartbeats}::int * (CASE
                  WHEN jsonb_typeof(metrics -> 'heartbeatS') = 'number'
                  THEN LEAST(GREATEST((metrics ->> 'heartbeatS')::numeric, 1), 86400)
                  ELSE ${opts.defaultHeartbeatS}::int END)::double precision
-               + ${opts.graceMs / 1000}::double precision))
+               + ${opts.graceMs / 1000}::double precision)
    RETURNING id::text AS id, org_id::text AS org_id`;
     return rows.map((r) => ({ deviceId: r.id, orgId: r.org_id }));
   }

@@ -163,6 +163,8 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
   private presenceTimer: NodeJS.Timeout | undefined;
+  /** Since when this replica's broker connection is up (undefined: down). */
+  private listeningSince: Date | undefined;
   private sweepingPresence: Promise<void> | undefined;
   /** Status and heartbeat handling per device, in arrival order (see onMessage). */
   private readonly presenceQueues = new Map<string, Promise<void>>();
@@ -411,6 +413,8 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       );
     });
     client.on('error', (error) => this.logger.warn({ err: error }, 'MQTT client error'));
+    client.on('connect', () => (this.listeningSince = new Date()));
+    client.on('close', () => (this.listeningSince = undefined));
     try {
       if (this.config.mqtt.provisioning === 'dynsec') await this.startDynsec(client);
       await client.subscribeAsync([...REGISTRAR_SUBSCRIPTIONS], { qos: 1 });
@@ -420,6 +424,8 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       throw error;
     }
     this.client = client;
+    // the first CONNACK came before the listener above; subscriptions are in place now
+    this.listeningSince ??= new Date();
   }
 
   /**
@@ -493,12 +499,18 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
    * this covers what no will reports, e.g. the broker itself crashed or restarted without
    * its retained messages and the device never came back. The replica that marked a device
    * publishes a retained offline status for it (reason `timeout`), so every replica pushes
-   * the change to its consoles and a stale retained "online" is replaced; without a broker
-   * connection it tells its own consoles.
+   * the change to its consoles and a stale retained "online" is replaced (should that
+   * publish fail, it tells its own consoles).
    */
   async sweepPresence(now = new Date()): Promise<number> {
+    // Disconnected, this replica hears nobody: that says nothing about the devices (other
+    // replicas may hear them), so it does not judge. Reconnected, it gives every device a
+    // full timeout from then, during which the retained statuses and heartbeats arrive.
+    const listeningSince = this.client?.connected ? this.listeningSince : undefined;
+    if (!listeningSince) return 0;
     const silent = await this.devices.markSilentOffline({
       now,
+      listeningSince,
       heartbeats: this.config.presence.timeoutHeartbeats,
       graceMs: this.config.presence.graceMs,
       defaultHeartbeatS: DEFAULT_HEARTBEAT_S,
