@@ -4,11 +4,12 @@ import { utf8 } from './encoding.js';
 import { CryptoError } from './errors.js';
 import {
   type SignGrantInput,
+  type VerifyGrantOptions,
   assertGrantBoundTo,
   decodeGrantUnverified,
   isGrantExpired,
   signGrant,
-  verifyGrant,
+  verifyGrant as verifyGrantWithJose,
 } from './grants.js';
 import {
   createSigner,
@@ -16,6 +17,7 @@ import {
   exportPublicJwk,
   generateKeyPair,
   jwkThumbprint,
+  verify,
 } from './keys.js';
 
 const registrar = generateKeyPair();
@@ -47,7 +49,15 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   return undefined;
 }
 
-describe('grants', () => {
+// Every case through both signature checks: JOSE (WebCrypto, the default) and an injected
+// RFC 8032 verification (what a server passes as `verifySignature`).
+describe.each([
+  ['JOSE', {}],
+  ['verifySignature', { verifySignature: verify }],
+] as const)('grants, verified by %s', (_path, extra: Partial<VerifyGrantOptions>) => {
+  const verifyGrant = (jws: unknown, options: VerifyGrantOptions) =>
+    verifyGrantWithJose(jws, { ...options, ...extra });
+
   it('sign → verify round trip with all claims', async () => {
     const jws = await signGrant(input({ sessionId: 's1' }), registrar);
     const grant = await verifyGrant(jws, {

@@ -3,7 +3,7 @@
 // console's ephemeral session key so that a stolen grant is useless without that key.
 import { CompactSign, compactVerify, decodeJwt, importJWK } from 'jose';
 import { CryptoError } from './errors.js';
-import { fromUtf8, toBase64url, utf8 } from './encoding.js';
+import { fromBase64url, fromUtf8, toBase64url, utf8 } from './encoding.js';
 import {
   type Ed25519KeyPair,
   type Ed25519PrivateJwk,
@@ -201,6 +201,12 @@ export interface VerifyGrantOptions {
   clockToleranceSeconds?: number;
   /** Longest lifetime (exp − iat) accepted, seconds. Default 900. */
   maxLifetimeSeconds?: number;
+  /**
+   * An RFC 8032 Ed25519 verification (strict, false for any bad input), e.g. over
+   * `node:crypto` on a server that verifies a grant per request. Default: WebCrypto
+   * through JOSE.
+   */
+  verifySignature?: (signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) => boolean;
 }
 
 /**
@@ -220,32 +226,9 @@ export async function verifyGrant(
   const keys = (
     Array.isArray(options.registrarKey) ? options.registrarKey : [options.registrarKey]
   ) as RegistrarPublicKey[];
-  let payload: Uint8Array | undefined;
-  let lastError: unknown;
-  for (const key of keys) {
-    const raw = publicRaw(key);
-    try {
-      const result = await compactVerify(jws, await verifyKeyOf(raw), { algorithms: ['EdDSA'] });
-      if (result.protectedHeader.typ !== GRANT_TYPE) {
-        throw new CryptoError('MALFORMED', `grant typ must be ${GRANT_TYPE}`);
-      }
-      payload = result.payload;
-      break;
-    } catch (error) {
-      if (error instanceof CryptoError) throw error;
-      lastError = error;
-    }
-  }
-  if (payload === undefined) {
-    const name = (lastError as { code?: unknown } | undefined)?.code;
-    if (name === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
-      throw new CryptoError(
-        'GRANT_BAD_SIGNATURE',
-        'grant is not signed by the pinned registrar key',
-      );
-    }
-    throw new CryptoError('MALFORMED', 'grant could not be verified', { cause: lastError });
-  }
+  const payload = options.verifySignature
+    ? verifyCompact(jws, keys, options.verifySignature)
+    : await verifyWithJose(jws, keys);
   let claims: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(fromUtf8(payload));
@@ -256,6 +239,67 @@ export async function verifyGrant(
     throw new CryptoError('GRANT_INVALID', 'grant payload is not a JSON object', { cause });
   }
   return checkClaims(claims, jws, options);
+}
+
+/** The payload of a grant JWS signed by one of `keys`, verified by JOSE (WebCrypto). */
+async function verifyWithJose(jws: string, keys: RegistrarPublicKey[]): Promise<Uint8Array> {
+  let lastError: unknown;
+  for (const key of keys) {
+    const raw = publicRaw(key);
+    try {
+      const result = await compactVerify(jws, await verifyKeyOf(raw), { algorithms: ['EdDSA'] });
+      if (result.protectedHeader.typ !== GRANT_TYPE) {
+        throw new CryptoError('MALFORMED', `grant typ must be ${GRANT_TYPE}`);
+      }
+      return result.payload;
+    } catch (error) {
+      if (error instanceof CryptoError) throw error;
+      lastError = error;
+    }
+  }
+  const name = (lastError as { code?: unknown } | undefined)?.code;
+  if (name === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
+    throw new CryptoError('GRANT_BAD_SIGNATURE', 'grant is not signed by the pinned registrar key');
+  }
+  throw new CryptoError('MALFORMED', 'grant could not be verified', { cause: lastError });
+}
+
+/**
+ * The payload of an EdDSA JWS compact serialization signed by one of `keys`, checked as
+ * `compactVerify` with `algorithms: ['EdDSA']` does (protected header a JSON object, alg
+ * EdDSA, no `crit`), plus the grant `typ`; the same error codes as the JOSE path.
+ */
+function verifyCompact(
+  jws: string,
+  keys: RegistrarPublicKey[],
+  verifySignature: NonNullable<VerifyGrantOptions['verifySignature']>,
+): Uint8Array {
+  const [h = '', p = '', s = ''] = jws.split('.');
+  let header: unknown;
+  let payload: Uint8Array;
+  let signature: Uint8Array;
+  try {
+    header = JSON.parse(fromUtf8(fromBase64url(h, undefined, 'JWS header')));
+    payload = fromBase64url(p, undefined, 'JWS payload');
+    signature = fromBase64url(s, undefined, 'JWS signature');
+  } catch (cause) {
+    throw new CryptoError('MALFORMED', 'grant could not be verified', { cause });
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new CryptoError('MALFORMED', 'grant could not be verified');
+  }
+  const fields = header as Record<string, unknown>;
+  if (fields['alg'] !== 'EdDSA' || fields['crit'] !== undefined) {
+    throw new CryptoError('MALFORMED', 'grant could not be verified');
+  }
+  const signingInput = utf8(`${h}.${p}`);
+  if (!keys.some((key) => verifySignature(signature, signingInput, publicRaw(key)))) {
+    throw new CryptoError('GRANT_BAD_SIGNATURE', 'grant is not signed by the pinned registrar key');
+  }
+  if (fields['typ'] !== GRANT_TYPE) {
+    throw new CryptoError('MALFORMED', `grant typ must be ${GRANT_TYPE}`);
+  }
+  return payload;
 }
 
 function checkClaims(
