@@ -1,4 +1,11 @@
-import { createPrivateKey, type JsonWebKey, sign } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  type JsonWebKey,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -36,6 +43,33 @@ export function nodeSigner(keyPair: Ed25519KeyPair): Signer {
     publicKey,
     sign: (message) => Promise.resolve(new Uint8Array(sign(null, message, key))),
   };
+}
+
+const publicKeys = new Map<string, KeyObject>();
+
+/**
+ * RFC 8032 Ed25519 verification through `node:crypto` (OpenSSL), false for any bad input:
+ * `verifyGrant`'s `verifySignature` for the grant in every offer (~0.1 ms instead of a
+ * WebCrypto round trip through JOSE). The public keys are the registrar's own few.
+ */
+export function nodeVerify(
+  signature: Uint8Array,
+  message: Uint8Array,
+  publicKey: Uint8Array,
+): boolean {
+  if (signature.length !== 64 || publicKey.length !== 32) return false;
+  const x = Buffer.from(publicKey).toString('base64url');
+  let key = publicKeys.get(x);
+  if (!key) {
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
+    if (publicKeys.size >= 16) publicKeys.clear();
+    publicKeys.set(x, key);
+  }
+  try {
+    return verify(null, message, key, signature);
+  } catch {
+    return false;
+  }
 }
 
 export async function loadRegistrarKey(path: string): Promise<RegistrarKey> {

@@ -29,7 +29,7 @@ import { CONFIG, type RegistrarConfig } from '../config/config.js';
 import { DevicesRepository } from '../devices/devices.repository.js';
 import { GrantsService } from '../grants/grants.service.js';
 import { grantRoleAtLeast } from '../grants/grants.types.js';
-import { REGISTRAR_KEY, type RegistrarKey } from '../keys/registrar-key.js';
+import { nodeVerify, REGISTRAR_KEY, type RegistrarKey } from '../keys/registrar-key.js';
 import { MqttService } from '../mqtt/mqtt.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { OrgsService } from '../orgs/orgs.service.js';
@@ -250,6 +250,7 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
         registrarKey: this.key.publicJwk,
         deviceId: m.deviceId,
         issuer: this.config.registrarId,
+        verifySignature: nodeVerify,
       });
     } catch (error) {
       if (error instanceof CryptoError)
