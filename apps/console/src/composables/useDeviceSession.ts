@@ -34,8 +34,8 @@ export function useDeviceSession(
   const session = new DeviceSession({
     deviceId,
     requestSession: (req) => api.requestSession(req),
-    openSignaling: (sessionId) =>
-      RegistrarSignaling.open(platform.createWebSocket('/api/signal', ['pf-signal.v1']), sessionId),
+    openSignaling: () =>
+      RegistrarSignaling.open(platform.createWebSocket('/api/signal', ['pf-signal.v1'])),
     createPeerConnection: (config) => platform.createPeerConnection(config),
     pins: devicePins(platform.storage),
     ...overrides,

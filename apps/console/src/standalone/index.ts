@@ -71,10 +71,14 @@ export class PeerFetch {
   }
   /**
    * Where the last `connect` spent its time: ms from its start to the end of each step
-   * (`grant`, `signaling`, `answer`, `channel`, `verified`).
+   * (`grant`, `signaling`, `offer`, `answer`, `ice`, `channel`, `verified`).
    */
   get phases(): Record<string, number> {
     return { ...this.session?.phases };
+  }
+  /** The registrar's id of the last session (as in the audit log), once granted. */
+  get sessionId(): string | null {
+    return this.session?.sessionId ?? null;
   }
   get failure(): SessionFailure | null {
     return this.session?.failure ?? null;
@@ -100,11 +104,8 @@ export class PeerFetch {
     const session = new DeviceSession({
       deviceId,
       requestSession: (req) => this.api.requestSession(req),
-      openSignaling: (sessionId) =>
-        RegistrarSignaling.open(
-          platform.createWebSocket('/api/signal', ['pf-signal.v1']),
-          sessionId,
-        ),
+      openSignaling: () =>
+        RegistrarSignaling.open(platform.createWebSocket('/api/signal', ['pf-signal.v1'])),
       createPeerConnection: (c) => platform.createPeerConnection(c),
       pins: devicePins(platform.storage),
     });

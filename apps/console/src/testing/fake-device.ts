@@ -41,6 +41,7 @@ export class FakePeerConnection extends EventTarget {
   localDescription: RTCSessionDescriptionInit | null = null;
   remoteDescription: RTCSessionDescriptionInit | null = null;
   connectionState: RTCPeerConnectionState = 'new';
+  iceConnectionState: RTCIceConnectionState = 'new';
   channel = new FakeChannel();
   added: RTCIceCandidateInit[] = [];
   closed = false;
@@ -66,7 +67,11 @@ export class FakePeerConnection extends EventTarget {
   setRemoteDescription(d: RTCSessionDescriptionInit) {
     this.remoteDescription = d;
     this.connectionState = 'connected';
-    setTimeout(() => this.channel.open(), 1);
+    setTimeout(() => {
+      this.iceConnectionState = 'connected';
+      this.dispatchEvent(new Event('iceconnectionstatechange'));
+      this.channel.open();
+    }, 1);
     return Promise.resolve();
   }
   addIceCandidate(c: RTCIceCandidateInit) {

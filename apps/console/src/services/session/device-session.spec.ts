@@ -2,7 +2,7 @@
 // Real crypto (grant, handshake) and real peer-http over an in-memory transport pair; only
 // the RTCPeerConnection and the signaling are fakes.
 import { exportPublicJwk, generateKeyPair, keyFingerprint, memoryStorage } from '@peerfetch/crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEVICE_ID,
   FP_DEVICE,
@@ -41,11 +41,20 @@ describe('DeviceSession', () => {
     expect(r.signals[0]?.offers[0]?.deviceId).toBe(DEVICE_ID);
     expect(r.signals[0]?.candidates[0]?.candidate).toContain('typ host');
     expect(r.pcs[0]?.added[0]?.candidate).toContain('6000'); // queued until the answer
-    expect(r.session.path).toBe('srflx');
+    // the path is found after connect() resolved, then reported once
+    await vi.waitFor(() => expect(r.session.path).toBe('srflx'));
     expect(r.signals[0]?.connected).toEqual(['srflx']);
     // every setup step marked once, in order
     const phases = r.session.phases;
-    expect(Object.keys(phases)).toEqual(['grant', 'signaling', 'answer', 'channel', 'verified']);
+    expect(Object.keys(phases)).toEqual([
+      'grant',
+      'signaling',
+      'offer',
+      'answer',
+      'ice',
+      'channel',
+      'verified',
+    ]);
     const marks = Object.values(phases);
     expect(marks).toEqual([...marks].sort((a, b) => a - b));
     const res = await r.session.http!.fetch('/api/hello');
@@ -100,6 +109,9 @@ describe('DeviceSession', () => {
     await refused.session.connect();
     expect(refused.session.failure).toMatchObject({ reason: 'GRANT_REFUSED', code: 'FORBIDDEN' });
     expect(refused.pcs).toHaveLength(0);
+    // the signaling socket opened while the grant was requested: closed, nothing offered
+    await vi.waitFor(() => expect(refused.signals[0]?.closedWith).toBeDefined());
+    expect(refused.signals[0]?.offers).toEqual([]);
 
     const hangup = rig({ device: 'hangup' });
     await hangup.session.connect();

@@ -124,7 +124,12 @@ export function selectedPath(stats: RTCStatsReport): PathType | null {
   return 'unknown';
 }
 
-export type SetupPhase = 'grant' | 'signaling' | 'answer' | 'channel' | 'verified';
+/**
+ * Setup steps in order: grant received, signaling socket open, offer sent, answer received,
+ * ICE connected, data channel open, handshake verified.
+ */
+export type SetupPhase =
+  'grant' | 'signaling' | 'offer' | 'answer' | 'ice' | 'channel' | 'verified';
 
 export class DeviceSession {
   state: SessionState = 'idle';
@@ -140,7 +145,8 @@ export class DeviceSession {
   http: PeerHttpSession | null = null;
   /**
    * Where the last connect spent its time: milliseconds from its start to the end of each
-   * setup step (grant, signaling socket, answer, data channel open, handshake). Shown
+   * setup step (grant, signaling socket, offer sent, answer, ICE connected, data channel
+   * open, handshake). Shown
    * nowhere by default; the standalone client and the system benchmark report it.
    */
   phases: Partial<Record<SetupPhase, number>> = {};
@@ -246,6 +252,18 @@ export class DeviceSession {
       if (attempt !== this.attempt) throw fail('CONNECTION_FAILED', 'superseded');
     };
     this.setState('requesting-grant');
+    // The signaling socket needs no session (the offer names it): it opens while the grant
+    // is requested. Once open it belongs to this attempt (teardown closes it), or is closed
+    // at once when the attempt is already over.
+    // (A factory that throws rejects here: reported like a socket that failed to open.)
+    const signalingOpen = new Promise<SignalingChannel>((resolve) =>
+      resolve(this.o.openSignaling()),
+    ).then((s) => {
+      if (attempt === this.attempt) this.signaling = s;
+      else s.close();
+      return s;
+    });
+    signalingOpen.catch(() => undefined); // reported below, after the grant's outcome
     const signer = await (this.o.sessionSigner ?? generateSessionSigner)();
     let ticket: SessionTicket;
     try {
@@ -265,15 +283,11 @@ export class DeviceSession {
     this.setState('connecting');
     let signaling: SignalingChannel;
     try {
-      signaling = await this.o.openSignaling(ticket.sessionId);
+      signaling = await signalingOpen;
     } catch (error) {
       throw fail('SIGNALING_FAILED', describe(error));
     }
-    if (attempt !== this.attempt) {
-      signaling.close();
-      current();
-    }
-    this.signaling = signaling;
+    current();
     mark('signaling');
     const pc = this.o.createPeerConnection({ iceServers: ticket.iceServers });
     this.pc = pc;
@@ -284,6 +298,10 @@ export class DeviceSession {
     signaling.onHangup((reason) => {
       if (this.state === 'verified') this.lost(`The device ended the session (${reason}).`);
       else rejectSetup(fail('DEVICE_REFUSED', `The session was refused (${reason}).`, reason));
+    });
+    pc.addEventListener('iceconnectionstatechange', () => {
+      const s = pc.iceConnectionState;
+      if ((s === 'connected' || s === 'completed') && this.phases.ice === undefined) mark('ice');
     });
     pc.addEventListener('connectionstatechange', () => {
       const s = pc.connectionState;
@@ -321,7 +339,13 @@ export class DeviceSession {
     await pc.setLocalDescription(await pc.createOffer());
     const offer = pc.localDescription;
     if (!offer) throw fail('CONNECTION_FAILED', 'No local description.');
-    signaling.sendOffer({ deviceId, grant: ticket.grant, sdp: offer.sdp });
+    signaling.sendOffer({
+      sessionId: ticket.sessionId,
+      deviceId,
+      grant: ticket.grant,
+      sdp: offer.sdp,
+    });
+    mark('offer');
     const answerSdp = await Promise.race([answer, aborted]);
     current();
     mark('answer');
@@ -382,13 +406,21 @@ export class DeviceSession {
       if (this.http === http && this.state === 'verified') this.lost('The data channel closed.');
     });
     this.setState('verified');
+    // the path is informative: found and reported without holding up the caller
+    void this.reportPath(pc, signaling);
+  }
+
+  /** The selected path (to the registrar's audit log), then a first round trip. */
+  private async reportPath(pc: RTCPeerConnection, signaling: SignalingChannel): Promise<void> {
     try {
-      this.path = selectedPath(await pc.getStats());
-      if (this.path) signaling.sendConnected?.(this.path);
+      const path = selectedPath(await pc.getStats());
+      if (this.pc !== pc) return;
+      this.path = path;
+      if (path) signaling.sendConnected?.(path);
     } catch {
       // stats are informative only
     }
-    void this.refreshStats();
+    await this.refreshStats();
   }
 
   private lost(message: string): void {

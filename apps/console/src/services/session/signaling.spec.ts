@@ -27,7 +27,7 @@ class FakeSocket extends EventTarget implements SocketLike {
 describe('RegistrarSignaling', () => {
   it('speaks docs/signaling.md: offer, candidates, answer, hangup for its session only', async () => {
     const socket = new FakeSocket();
-    const opening = RegistrarSignaling.open(socket, SID);
+    const opening = RegistrarSignaling.open(socket);
     socket.open();
     const s = await opening;
     const answers: string[] = [];
@@ -37,7 +37,13 @@ describe('RegistrarSignaling', () => {
     s.onCandidate((c) => candidates.push(c));
     s.onHangup((r) => hangups.push(r));
 
-    s.sendOffer({ deviceId: 'd1', grant: 'g', sdp: 'v=0' });
+    // before the offer names the session, nothing is for it
+    socket.receive({ type: 'answer', sdp: 'early' });
+    socket.receive({ type: 'answer', sessionId: SID, sdp: 'early' });
+    s.sendCandidate({ candidate: 'candidate:0', mid: '0' });
+    expect(socket.sent).toEqual([]);
+
+    s.sendOffer({ sessionId: SID, deviceId: 'd1', grant: 'g', sdp: 'v=0' });
     s.sendCandidate({ candidate: 'candidate:1', mid: '0' });
     s.sendConnected('host');
     expect(socket.sent).toEqual([
@@ -62,17 +68,17 @@ describe('RegistrarSignaling', () => {
   it('a registrar refusal ends the session with its code; close() sends a hangup once', async () => {
     const socket = new FakeSocket();
     socket.readyState = 1;
-    const s = await RegistrarSignaling.open(socket, SID);
+    const s = await RegistrarSignaling.open(socket);
     const hangups: string[] = [];
     s.onHangup((r) => hangups.push(r));
-    s.sendOffer({ deviceId: 'd1', grant: 'g', sdp: 'v=0' });
+    s.sendOffer({ sessionId: SID, deviceId: 'd1', grant: 'g', sdp: 'v=0' });
     socket.receive({ type: 'error', code: 'FORBIDDEN', message: 'no' });
     expect(hangups).toEqual(['FORBIDDEN']);
 
     const socket2 = new FakeSocket();
     socket2.readyState = 1;
-    const s2 = await RegistrarSignaling.open(socket2, SID);
-    s2.sendOffer({ deviceId: 'd1', grant: 'g', sdp: 'v=0' });
+    const s2 = await RegistrarSignaling.open(socket2);
+    s2.sendOffer({ sessionId: SID, deviceId: 'd1', grant: 'g', sdp: 'v=0' });
     s2.close('bye');
     s2.close('again');
     expect(socket2.sent.filter((m) => m['type'] === 'hangup')).toEqual([
@@ -81,9 +87,18 @@ describe('RegistrarSignaling', () => {
     expect(socket2.closed).toBe(true);
   });
 
+  it('close() before any offer sends no hangup', async () => {
+    const socket = new FakeSocket();
+    socket.readyState = 1;
+    const s = await RegistrarSignaling.open(socket);
+    s.close('grant refused');
+    expect(socket.sent).toEqual([]);
+    expect(socket.closed).toBe(true);
+  });
+
   it('rejects when the socket fails before opening', async () => {
     const socket = new FakeSocket();
-    const opening = RegistrarSignaling.open(socket, SID);
+    const opening = RegistrarSignaling.open(socket);
     socket.dispatchEvent(new Event('error'));
     await expect(opening).rejects.toThrow(/signaling/);
   });

@@ -5,6 +5,8 @@
 import type { SocketLike } from '../../platform/index.js';
 
 export interface OfferMessage {
+  /** The session the channel carries from this offer on (the grant's `sid`). */
+  sessionId: string;
   deviceId: string;
   /** The grant from `POST /api/sessions` (its `sid` is the session id). */
   grant: string;
@@ -31,8 +33,11 @@ export interface SignalingChannel {
   close(reason?: string): void;
 }
 
-/** Opens the signaling for session `sessionId`. */
-export type SignalingFactory = (sessionId: string) => Promise<SignalingChannel>;
+/**
+ * Opens a signaling channel. It needs no session yet (the offer names it), so a session
+ * opens it while its grant is being requested.
+ */
+export type SignalingFactory = () => Promise<SignalingChannel>;
 
 const OPEN = 1;
 const MAX_MESSAGE = 64 * 1024;
@@ -54,36 +59,29 @@ const str = (o: Record<string, unknown>, key: string): string | undefined =>
   typeof o[key] === 'string' ? o[key] : undefined;
 
 /**
- * One WebSocket to the registrar per session. Messages for other sessions (and presence)
- * are ignored; a registrar `error` before or for this session ends it (`onHangup` with
- * the error code).
+ * One WebSocket to the registrar per session, opened before the session is known; the
+ * offer binds it to its session. Messages for other sessions (and presence) are ignored;
+ * a registrar `error` before or for this session ends it (`onHangup` with the error code).
  */
 export class RegistrarSignaling implements SignalingChannel {
   private answer?: (sdp: string) => void;
   private candidate?: (c: IceCandidateMessage) => void;
   private hangup?: (reason: string) => void;
   private closed = false;
-  private offered = false;
+  private sessionId: string | undefined;
   private readonly onMessage = (event: Event): void => this.receive(event);
   private readonly onClose = (): void => this.end('SIGNALING_CLOSED');
 
-  private constructor(
-    private readonly socket: SocketLike,
-    private readonly sessionId: string,
-  ) {
+  private constructor(private readonly socket: SocketLike) {
     socket.addEventListener('message', this.onMessage);
     socket.addEventListener('close', this.onClose);
   }
 
   /** Resolves once the socket is open (rejects if it closes or errors first). */
-  static open(
-    socket: SocketLike,
-    sessionId: string,
-    timeoutMs = 10_000,
-  ): Promise<RegistrarSignaling> {
+  static open(socket: SocketLike, timeoutMs = 10_000): Promise<RegistrarSignaling> {
     return new Promise((resolve, reject) => {
       if (socket.readyState === OPEN) {
-        resolve(new RegistrarSignaling(socket, sessionId));
+        resolve(new RegistrarSignaling(socket));
         return;
       }
       const done = (error?: Error): void => {
@@ -94,7 +92,7 @@ export class RegistrarSignaling implements SignalingChannel {
         if (error) {
           socket.close();
           reject(error);
-        } else resolve(new RegistrarSignaling(socket, sessionId));
+        } else resolve(new RegistrarSignaling(socket));
       };
       const onOpen = (): void => done();
       const onFail = (): void =>
@@ -110,13 +108,15 @@ export class RegistrarSignaling implements SignalingChannel {
   }
 
   sendOffer(offer: OfferMessage): void {
-    this.offered = true;
+    this.sessionId = offer.sessionId;
     this.send({ type: 'offer', deviceId: offer.deviceId, grant: offer.grant, sdp: offer.sdp });
   }
   sendCandidate(c: IceCandidateMessage): void {
+    if (this.sessionId === undefined) return; // nothing to send before the offer
     this.send({ type: 'candidate', sessionId: this.sessionId, candidate: c.candidate, mid: c.mid });
   }
   sendConnected(path: PathType): void {
+    if (this.sessionId === undefined) return;
     this.send({ type: 'connected', sessionId: this.sessionId, path });
   }
   onAnswer(listener: (sdp: string) => void): void {
@@ -131,7 +131,9 @@ export class RegistrarSignaling implements SignalingChannel {
 
   close(reason = 'closed by the user'): void {
     if (this.closed) return;
-    if (this.offered) this.send({ type: 'hangup', sessionId: this.sessionId, reason });
+    if (this.sessionId !== undefined) {
+      this.send({ type: 'hangup', sessionId: this.sessionId, reason });
+    }
     this.closed = true;
     this.detach();
     this.socket.close(1000, 'session ended');
@@ -166,7 +168,7 @@ export class RegistrarSignaling implements SignalingChannel {
         this.end(str(m, 'code') ?? str(m, 'reason') ?? 'ERROR');
       return;
     }
-    if (sid !== this.sessionId) return;
+    if (this.sessionId === undefined || sid !== this.sessionId) return;
     if (type === 'answer') {
       const sdp = str(m, 'sdp');
       if (sdp) this.answer?.(sdp);
