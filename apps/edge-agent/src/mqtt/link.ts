@@ -9,6 +9,7 @@
 //   caught: a bad message can never crash the agent.
 // - Heartbeat with metrics every `heartbeatIntervalMs` while connected (and once on connect),
 //   announcing that interval (`heartbeatS`): the registrar's presence timeout counts in it.
+// - TCP_NODELAY on the broker connection: signaling latency, not throughput.
 // - Reconnect: mqtt.js only has a fixed `reconnectPeriod`, so it is 0 here and the link
 //   reconnects itself after a capped exponential backoff with jitter (backoff.ts); the
 //   attempt counter resets on a successful connect.
@@ -115,6 +116,11 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
       },
     });
     this.client = client;
+    // Signaling is a few small messages each way: with Nagle's algorithm on, a message
+    // written while the previous one (often a 4-byte PUBACK) is unacknowledged waits for the
+    // broker's delayed ACK, ~40 ms on Linux. Measured: an answer's PUBLISH sat 39–47 ms in
+    // 15 of 20 sessions (docs/performance.md, "The whole system").
+    (client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined)?.setNoDelay?.(true);
     let closed = false;
 
     client.on('connect', () => {
