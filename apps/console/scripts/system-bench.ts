@@ -16,6 +16,11 @@
 //      reads 4 MiB), for K in BENCH_SESSIONS (the agent's MAX_SESSIONS raised to fit);
 //   5. registrar signalings/s (apps/registrar's bench, BENCH_SIGNAL_AGENTS agents).
 //
+// Knobs: BENCH_SECTIONS (connect,ttff,throughput,sessions,signaling: the sections to run;
+// default all), BENCH_CONNECT_N, BENCH_TTFF_N, BENCH_RUNS, BENCH_SESSIONS,
+// BENCH_SIGNAL_AGENTS, BENCH_AGENT_LOG_LEVEL (the agent's LOG_LEVEL, default warn; at debug
+// the connect section also reports the agent's own setup timing), BENCH_OUT (the JSON file).
+//
 // Prints a table and writes artifacts/bench/system.json. Needs apps/registrar/dist
 // (`npx nx build @peerfetch/registrar`; the root `npm run bench` builds it first).
 //
@@ -23,7 +28,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { SAMPLE_CLIP } from '../../edge-agent/src/demo/sample-clips.js';
@@ -53,6 +58,17 @@ const RUNS = int('BENCH_RUNS', 3);
 const BODY = 64 * MiB;
 const SESSIONS = (process.env['BENCH_SESSIONS'] ?? '1,8,16,32').split(',').map(Number);
 const SIGNAL_AGENTS = int('BENCH_SIGNAL_AGENTS', 1000);
+const ALL_SECTIONS = ['connect', 'ttff', 'throughput', 'sessions', 'signaling'] as const;
+type Section = (typeof ALL_SECTIONS)[number];
+const SECTIONS = new Set(
+  (process.env['BENCH_SECTIONS'] ?? ALL_SECTIONS.join(',')).split(',').map((x) => {
+    if (!(ALL_SECTIONS as readonly string[]).includes(x)) {
+      throw new Error(`BENCH_SECTIONS: unknown section "${x}" (${ALL_SECTIONS.join(', ')})`);
+    }
+    return x as Section;
+  }),
+);
+const AGENT_LOG_LEVEL = process.env['BENCH_AGENT_LOG_LEVEL'] ?? 'warn';
 const DEVICE = 'cam-bench';
 const CLIP = 'front-door.mp4';
 const BIG = 'big.bin';
@@ -81,9 +97,10 @@ window.bench = {
     await res.arrayBuffer();
     const ms = performance.now() - started;
     const phases = pf.phases;
+    const sessionId = pf.sessionId;
     await pf.close();
     if (res.status !== 200) throw new Error('health answered ' + res.status);
-    return { ms, phases };
+    return { ms, phases, sessionId, startedAt: performance.timeOrigin + started };
   },
   async download(registrarUrl, token, deviceId, path, runs, expected) {
     const pf = new window.peerfetch.PeerFetch({ registrarUrl, token });
@@ -165,7 +182,7 @@ function subBench<T>(cwd: string, script: string, env: Record<string, string>): 
   const out = join(work, `${script.replace(/\W+/g, '-')}.json`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', script], {
     cwd,
-    env: { ...process.env, ...env, BENCH_OUT: out },
+    env: { ...process.env, BENCH_SECTIONS: undefined, ...env, BENCH_OUT: out },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (r.status !== 0) throw new Error(`${script} in ${cwd} exited with ${r.status}`);
@@ -207,7 +224,7 @@ try {
     UPSTREAM_ORIGINS: upstream.url,
     ICE_BIND_ADDRESS: '127.0.0.1',
     MAX_SESSIONS: String(Math.max(8, ...SESSIONS)),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: AGENT_LOG_LEVEL,
   });
   cleanups.push(() => agent.child.kill('SIGKILL'));
   const device = await waitFor('device enrolled and online', async () =>
@@ -239,175 +256,251 @@ try {
       { fn, args },
     );
 
-  // 1. connect → first response, with where the time went (the session's own marks)
-  type Connected = { ms: number; phases: Record<string, number> };
-  const connectOnce = () =>
-    call<Connected>(plain.page, 'connectAndGet', registrar.url, token, device.id);
-  const first = (await connectOnce()).ms;
-  const runs: Connected[] = [];
-  for (let i = 0; i < CONNECT_N; i++) runs.push(await connectOnce());
-  const connect = runs.map((r) => r.ms);
-  // per step: median of (end of this step − end of the previous one)
-  const STEPS = ['grant', 'signaling', 'answer', 'channel', 'verified'] as const;
-  const steps = Object.fromEntries(
-    STEPS.map((step, i) => [
-      step,
-      round(
-        median(
-          runs.map(
-            (r) => (r.phases[step] ?? NaN) - (i === 0 ? 0 : (r.phases[STEPS[i - 1]!] ?? NaN)),
-          ),
-        ),
-      ),
-    ]),
-  );
-  steps['first response'] = round(median(runs.map((r) => r.ms - (r.phases['verified'] ?? NaN))));
-  results['connectToFirstResponseMs'] = {
-    first: round(first),
-    n: CONNECT_N,
-    p50: round(median(connect)),
-    p95: round(quantile(connect, 0.95)),
-    stepsMedianMs: steps,
-    samples: connect.map((x) => round(x)),
-  };
+  const rows: [string, string, string][] = [];
+
+  // 1. connect → first response, with where the time went (the session's own marks, and
+  // the agent's: its `session setup timing` debug line, with BENCH_AGENT_LOG_LEVEL=debug)
+  if (SECTIONS.has('connect')) {
+    type Connected = {
+      ms: number;
+      phases: Record<string, number>;
+      sessionId: string;
+      startedAt: number;
+    };
+    const connectOnce = () =>
+      call<Connected>(plain.page, 'connectAndGet', registrar.url, token, device.id);
+    const first = (await connectOnce()).ms;
+    const runs: Connected[] = [];
+    for (let i = 0; i < CONNECT_N; i++) runs.push(await connectOnce());
+    const connect = runs.map((r) => r.ms);
+    // per step: median of (end of this step − end of the previous one)
+    const STEPS = ['grant', 'signaling', 'offer', 'answer', 'ice', 'channel', 'verified'] as const;
+    const stepTimes = (i: number): number[] =>
+      runs.map(
+        (r) => (r.phases[STEPS[i]!] ?? NaN) - (i === 0 ? 0 : (r.phases[STEPS[i - 1]!] ?? NaN)),
+      );
+    const steps = Object.fromEntries(STEPS.map((step, i) => [step, round(median(stepTimes(i)))]));
+    const stepsP95 = Object.fromEntries(
+      STEPS.map((step, i) => [step, round(quantile(stepTimes(i), 0.95))]),
+    );
+    steps['first response'] = round(median(runs.map((r) => r.ms - (r.phases['verified'] ?? NaN))));
+    // The agent's view (its `session setup timing` lines): ms from the offer's arrival to
+    // each step. Both clocks are the machine's, so each agent step is placed on the
+    // console's time axis (ms since connect()) and the medians of both sides make one
+    // timeline: `console …` and `agent …` steps, in order.
+    type AgentTiming = { sessionId: string; offerAt: number; setupMs: Record<string, number> };
+    await new Promise((r) => setTimeout(r, 200)); // the last lines through the pipe
+    const agentLines = new Map(
+      agent
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"session setup timing"'))
+        .map((line) => JSON.parse(line) as AgentTiming)
+        .map((t) => [t.sessionId, t]),
+    );
+    const events = new Map<string, number[]>();
+    const perRun: Record<string, number>[] = [];
+    let run: Record<string, number> = {};
+    const add = (key: string, ms: number): void => {
+      events.set(key, [...(events.get(key) ?? []), ms]);
+      run[key] = round(ms);
+    };
+    let agentSamples = 0;
+    for (const r of runs) {
+      run = {};
+      perRun.push(run);
+      for (const [k, v] of Object.entries(r.phases)) add(`console ${k}`, v);
+      add('console first response', r.ms);
+      const a = agentLines.get(r.sessionId);
+      if (!a) continue;
+      agentSamples++;
+      const shift = a.offerAt - r.startedAt;
+      add('agent offer received', shift);
+      for (const [k, v] of Object.entries(a.setupMs)) add(`agent ${k}`, shift + v);
+    }
+    const timeline = Object.fromEntries(
+      [...events]
+        .map(([k, xs]): [string, number] => [k, round(median(xs))])
+        .sort((a, b) => a[1] - b[1]),
+    );
+    results['connectToFirstResponseMs'] = {
+      first: round(first),
+      n: CONNECT_N,
+      p50: round(median(connect)),
+      p95: round(quantile(connect, 0.95)),
+      stepsMedianMs: steps,
+      stepsP95Ms: stepsP95,
+      timelineMedianMs: timeline,
+      agentSamples,
+      timelines: perRun,
+      samples: connect.map((x) => round(x)),
+    };
+    rows.push(
+      [
+        'connect → first response p50 / p95',
+        `${round(median(connect))} / ${round(quantile(connect, 0.95))} ms`,
+        'target p50 ≤ 150 ms',
+      ],
+      ['connect → first response, first contact', `${round(first)} ms`, 'TOFU pin'],
+      [
+        '  where it goes (medians, ms)',
+        Object.entries(steps)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+        '',
+      ],
+    );
+    rows.push([
+      '  timeline (medians, ms since connect())',
+      '',
+      agentSamples > 0 ? `agent steps from ${agentSamples} sessions` : 'no agent timing',
+    ]);
+    for (const [k, v] of Object.entries(timeline)) rows.push([`    ${k}`, String(v), '']);
+  }
 
   // 3a. Chromium ← agent over peer-http
-  const agentRates = await call<number[]>(
-    plain.page,
-    'download',
-    registrar.url,
-    token,
-    device.id,
-    `/_agent/clips/${BIG}`,
-    RUNS,
-    BODY,
-  );
-
-  // 4. sessions per agent
-  const sessions: Record<string, unknown>[] = [];
-  for (const k of SESSIONS) {
-    const r = await call<{ connectedMs: number; readMs: number; ok: number }>(
+  let agentRates: number[] = [];
+  if (SECTIONS.has('throughput')) {
+    agentRates = await call<number[]>(
       plain.page,
-      'sessions',
+      'download',
       registrar.url,
       token,
       device.id,
       `/_agent/clips/${BIG}`,
-      k,
-      4 * MiB,
+      RUNS,
+      BODY,
     );
-    sessions.push({
-      sessions: k,
-      ok: r.ok,
-      allConnectedMs: round(r.connectedMs),
-      aggregateMiBps: round((k * 4) / (r.readMs / 1000)),
-    });
   }
-  results['sessionsPerAgent'] = sessions;
+
+  // 4. sessions per agent
+  if (SECTIONS.has('sessions')) {
+    const sessions: Record<string, unknown>[] = [];
+    for (const k of SESSIONS) {
+      const r = await call<{ connectedMs: number; readMs: number; ok: number }>(
+        plain.page,
+        'sessions',
+        registrar.url,
+        token,
+        device.id,
+        `/_agent/clips/${BIG}`,
+        k,
+        4 * MiB,
+      );
+      sessions.push({
+        sessions: k,
+        ok: r.ok,
+        allConnectedMs: round(r.connectedMs),
+        aggregateMiBps: round((k * 4) / (r.readMs / 1000)),
+      });
+    }
+    results['sessionsPerAgent'] = sessions;
+    rows.push(
+      ...sessions.map((s): [string, string, string] => [
+        `${String(s['sessions'])} sessions at once`,
+        `${String(s['ok'])} ok, all up in ${String(s['allConnectedMs'])} ms`,
+        `${String(s['aggregateMiBps'])} MiB/s together`,
+      ]),
+    );
+  }
   await plain.context.close();
 
   // 2. time to first frame, in the console UI
-  const ui = await openPage(browser, VIEWPORTS[1]);
-  await ui.page.goto(`${registrar.url}/`);
-  await ui.page.getByLabel('Email').fill(ADMIN.email);
-  await ui.page.getByLabel('Password').fill(ADMIN.password);
-  await ui.page.getByRole('button', { name: 'Sign in' }).click();
-  await ui.page.getByRole('link', { name: DEVICE, exact: true }).waitFor({ timeout: 20_000 });
-  await ui.page.goto(`${registrar.url}/devices/${device.id}/session?connect=1`);
-  await waitFor('session verified', async () =>
-    (await ui.page.getByTestId('session-state').textContent()) === 'Verified' ? true : undefined,
-  );
-  await ui.page.getByRole('tab', { name: 'Clips' }).click();
-  const ttff: number[] = [];
-  for (let i = 0; i < TTFF_N; i++) {
-    await ui.page.evaluate(ARM_TTFF);
-    await ui.page.getByRole('button', { name: `Play ${CLIP}` }).click();
-    const ms = await waitFor('first frame', async () => {
-      const v = await ui.page.evaluate('window.ttff');
-      if (typeof v === 'string') throw new Error(v);
-      return typeof v === 'number' ? v : undefined;
-    });
-    ttff.push(ms);
-    await ui.page.getByRole('button', { name: 'Close player' }).click();
+  if (SECTIONS.has('ttff')) {
+    const ui = await openPage(browser, VIEWPORTS[1]);
+    await ui.page.goto(`${registrar.url}/`);
+    await ui.page.getByLabel('Email').fill(ADMIN.email);
+    await ui.page.getByLabel('Password').fill(ADMIN.password);
+    await ui.page.getByRole('button', { name: 'Sign in' }).click();
+    await ui.page.getByRole('link', { name: DEVICE, exact: true }).waitFor({ timeout: 20_000 });
+    await ui.page.goto(`${registrar.url}/devices/${device.id}/session?connect=1`);
+    await waitFor('session verified', async () =>
+      (await ui.page.getByTestId('session-state').textContent()) === 'Verified' ? true : undefined,
+    );
+    await ui.page.getByRole('tab', { name: 'Clips' }).click();
+    const ttff: number[] = [];
+    for (let i = 0; i < TTFF_N; i++) {
+      await ui.page.evaluate(ARM_TTFF);
+      await ui.page.getByRole('button', { name: `Play ${CLIP}` }).click();
+      const ms = await waitFor('first frame', async () => {
+        const v = await ui.page.evaluate('window.ttff');
+        if (typeof v === 'string') throw new Error(v);
+        return typeof v === 'number' ? v : undefined;
+      });
+      ttff.push(ms);
+      await ui.page.getByRole('button', { name: 'Close player' }).click();
+    }
+    if (ui.errors.length > 0) throw new Error(`console page errors: ${ui.errors.join('; ')}`);
+    results['clipTimeToFirstFrameMs'] = {
+      first: round(ttff[0] ?? NaN),
+      n: TTFF_N,
+      p50: round(median(ttff)),
+      samples: ttff.map((x) => round(x)),
+    };
+    rows.push([
+      'clip first frame p50 (first)',
+      `${round(median(ttff))} ms (${round(ttff[0] ?? NaN)} ms)`,
+      'target ≤ 500 ms',
+    ]);
+    await ui.context.close();
   }
-  if (ui.errors.length > 0) throw new Error(`console page errors: ${ui.errors.join('; ')}`);
-  results['clipTimeToFirstFrameMs'] = {
-    first: round(ttff[0] ?? NaN),
-    n: TTFF_N,
-    p50: round(median(ttff)),
-    samples: ttff.map((x) => round(x)),
-  };
-  await ui.context.close();
 
   // 3b. the raw DataChannel ceiling, same run (libs/peer-http's bench, Chromium section)
-  const peer = subBench<PeerHttpBench>(join(ROOT, 'libs/peer-http'), 'bench/bench.ts', {
-    BENCH_SECTIONS: 'chromium',
-    BENCH_RUNS: String(RUNS),
-    BENCH_BODY: String(BODY),
-  });
-  const tp = peer.throughputMiBps;
-  const raw = median(tp['chromium←node raw DataChannel'] ?? []);
-  results['throughputMiBps'] = {
-    'chromium←agent peer-http (64 MiB file)': agentRates.map((x) => round(x)),
-    'chromium←node-datachannel raw DataChannel': tp['chromium←node raw DataChannel'],
-    'chromium←node-datachannel peer-http': tp['chromium←node peer-http'],
-  };
-  results['peerHttpToRawRatio'] = round(median(agentRates) / raw, 3);
+  if (SECTIONS.has('throughput')) {
+    const peer = subBench<PeerHttpBench>(join(ROOT, 'libs/peer-http'), 'bench/bench.ts', {
+      BENCH_SECTIONS: 'chromium',
+      BENCH_RUNS: String(RUNS),
+      BENCH_BODY: String(BODY),
+    });
+    const tp = peer.throughputMiBps;
+    const raw = median(tp['chromium←node raw DataChannel'] ?? []);
+    results['throughputMiBps'] = {
+      'chromium←agent peer-http (64 MiB file)': agentRates.map((x) => round(x)),
+      'chromium←node-datachannel raw DataChannel': tp['chromium←node raw DataChannel'],
+      'chromium←node-datachannel peer-http': tp['chromium←node peer-http'],
+    };
+    results['peerHttpToRawRatio'] = round(median(agentRates) / raw, 3);
+    rows.push(
+      [
+        'Chromium←agent peer-http',
+        `${round(median(agentRates))} MiB/s`,
+        `raw DataChannel ${round(raw)} MiB/s`,
+      ],
+      ['peer-http / raw DataChannel', String(results['peerHttpToRawRatio']), 'target ≥ 0.9'],
+    );
+  }
 
   // 5. registrar signalings/s
-  const reg = subBench<RegistrarBench>(join(ROOT, 'apps/registrar'), 'bench/signaling-bench.mjs', {
-    BENCH_AGENTS: String(SIGNAL_AGENTS),
-    BENCH_SECONDS: '10',
-    BENCH_POSTGRES_URL: 'postgresql://postgres@localhost/postgres?host=/var/run/postgresql',
-  });
-  const signaling = reg.runs[0];
-  if (!signaling) throw new Error('the registrar bench reported no run');
-  results['registrarSignaling'] = {
-    agents: signaling.agents,
-    signalingsPerSecond: round(signaling.signalingsPerSecond),
-    p50Ms: round(signaling.latencyMs.p50),
-    p99Ms: round(signaling.latencyMs.p99),
-    failures: signaling.failures,
-  };
-  results['finishedAt'] = new Date().toISOString();
-
-  const c = results['connectToFirstResponseMs'] as {
-    p50: number;
-    p95: number;
-    first: number;
-    stepsMedianMs: Record<string, number>;
-  };
-  const f = results['clipTimeToFirstFrameMs'] as { p50: number; first: number };
-  const rows: [string, string, string][] = [
-    ['connect → first response p50 / p95', `${c.p50} / ${c.p95} ms`, 'target p50 ≤ 150 ms'],
-    ['connect → first response, first contact', `${c.first} ms`, 'TOFU pin'],
-    [
-      '  where it goes (medians, ms)',
-      Object.entries(c.stepsMedianMs)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', '),
-      '',
-    ],
-    ['clip first frame p50 (first)', `${f.p50} ms (${f.first} ms)`, 'target ≤ 500 ms'],
-    [
-      'Chromium←agent peer-http',
-      `${round(median(agentRates))} MiB/s`,
-      `raw DataChannel ${round(raw)} MiB/s`,
-    ],
-    ['peer-http / raw DataChannel', String(results['peerHttpToRawRatio']), 'target ≥ 0.9'],
-    ...sessions.map((s): [string, string, string] => [
-      `${String(s['sessions'])} sessions at once`,
-      `${String(s['ok'])} ok, all up in ${String(s['allConnectedMs'])} ms`,
-      `${String(s['aggregateMiBps'])} MiB/s together`,
-    ]),
-    [
+  if (SECTIONS.has('signaling')) {
+    const reg = subBench<RegistrarBench>(
+      join(ROOT, 'apps/registrar'),
+      'bench/signaling-bench.mjs',
+      {
+        BENCH_AGENTS: String(SIGNAL_AGENTS),
+        BENCH_SECONDS: '10',
+        BENCH_POSTGRES_URL: 'postgresql://postgres@localhost/postgres?host=/var/run/postgresql',
+      },
+    );
+    const signaling = reg.runs[0];
+    if (!signaling) throw new Error('the registrar bench reported no run');
+    results['registrarSignaling'] = {
+      agents: signaling.agents,
+      signalingsPerSecond: round(signaling.signalingsPerSecond),
+      p50Ms: round(signaling.latencyMs.p50),
+      p99Ms: round(signaling.latencyMs.p99),
+      failures: signaling.failures,
+    };
+    rows.push([
       `registrar signalings/s (${SIGNAL_AGENTS} agents)`,
       String(signaling.signalingsPerSecond.toFixed(0)),
       `p50 ${round(signaling.latencyMs.p50)} ms`,
-    ],
-  ];
-  const out = join(ROOT, 'artifacts/bench/system.json');
-  mkdirSync(join(ROOT, 'artifacts/bench'), { recursive: true });
+    ]);
+  }
+  results['sections'] = [...SECTIONS];
+  results['finishedAt'] = new Date().toISOString();
+
+  const out = resolve(ROOT, process.env['BENCH_OUT'] ?? 'artifacts/bench/system.json');
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));

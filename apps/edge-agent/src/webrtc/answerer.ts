@@ -96,10 +96,20 @@ class Session {
   pathReported = false;
   inFlight = 0;
   lastActivity = 0;
+  /** Setup timing: ms from the offer's arrival to the first time each step happened. */
+  readonly setupMs: Record<string, number> = {};
   constructor(
     readonly id: string,
     readonly offerSdp: string,
+    private readonly t0: number,
   ) {}
+  /** When the offer arrived (Unix ms, sub-ms precision): lines the steps up with the peer's. */
+  get offerAt(): number {
+    return Math.round((performance.timeOrigin + this.t0) * 10) / 10;
+  }
+  mark(step: string): void {
+    this.setupMs[step] ??= Math.round((performance.now() - this.t0) * 10) / 10;
+  }
 }
 
 export class WebRtcAnswerer implements SessionAnswerer {
@@ -136,6 +146,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
         }
         if (s.closed) return;
         this.safely(s, () => {
+          s.mark('remoteCandidate');
           if (s.remoteSet) s.pc?.addRemoteCandidate(message.candidate, message.mid);
           else s.pending.push({ candidate: message.candidate, mid: message.mid });
         });
@@ -161,6 +172,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
       await this.o.send({ type: 'error', sessionId: offer.sessionId, reason: 'TOO_MANY_SESSIONS' });
       return;
     }
+    const t0 = performance.now();
     const registrarKey = identity.registrarKey;
     this.early.set(offer.sessionId, []);
     try {
@@ -176,7 +188,8 @@ export class WebRtcAnswerer implements SessionAnswerer {
       await this.o.send({ type: 'error', sessionId: offer.sessionId, reason: code });
       return;
     }
-    const s = new Session(offer.sessionId, offer.sdp);
+    const s = new Session(offer.sessionId, offer.sdp, t0);
+    s.mark('grantVerified');
     s.pending.push(...(this.early.get(s.id) ?? []));
     this.early.delete(s.id);
     this.sessions.set(s.id, s);
@@ -196,19 +209,26 @@ export class WebRtcAnswerer implements SessionAnswerer {
       return;
     }
     s.pc = pc;
+    s.mark('peerConnection');
     pc.onLocalDescription((sdp, type) =>
       this.safely(s, () => {
-        if (type === 'answer') void this.sendSafe({ type: 'answer', sessionId: s.id, sdp });
+        if (type !== 'answer') return;
+        s.mark('answer');
+        void this.sendSafe({ type: 'answer', sessionId: s.id, sdp }).then(() =>
+          s.mark('answerPublished'),
+        );
       }),
     );
     pc.onLocalCandidate((candidate, mid) =>
-      this.safely(
-        s,
-        () => void this.sendSafe({ type: 'candidate', sessionId: s.id, candidate, mid }),
-      ),
+      this.safely(s, () => {
+        s.mark('localCandidate');
+        void this.sendSafe({ type: 'candidate', sessionId: s.id, candidate, mid });
+      }),
     );
+    pc.onIceStateChange((state) => this.safely(s, () => s.mark(`ice ${state}`)));
     pc.onStateChange((state) =>
       this.safely(s, () => {
+        s.mark(state);
         if (state === 'connected' && !s.pathReported) {
           // which way the bytes go (host / srflx / relay): for the session's audit entry
           s.pathReported = true;
@@ -227,6 +247,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
           return;
         }
         s.channel = dc;
+        s.mark('channel');
         this.startChannel(s, dc);
       }),
     );
@@ -240,6 +261,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
       pc.setRemoteDescription(offer.sdp, 'offer');
       s.remoteSet = true;
       for (const c of s.pending.splice(0)) pc.addRemoteCandidate(c.candidate, c.mid);
+      s.mark('offerApplied');
     });
     log.info({ sessionId: s.id, active: this.sessions.size }, 'session offer accepted');
   }
@@ -299,6 +321,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
           () => this.close(s, s.http?.closeReason?.message ?? 'channel closed', true),
           () => this.close(s, 'channel closed', true),
         );
+        s.mark('verified');
         log.info({ sessionId: s.id, user: grant.sub, role: grant.role }, 'session verified');
       },
       (err: unknown) => {
@@ -310,6 +333,14 @@ export class WebRtcAnswerer implements SessionAnswerer {
 
   /** Counts requests in flight (until the response body ends) for the idle timer. */
   private async track(s: Session, handler: SessionHandler, request: Request): Promise<Response> {
+    if (s.setupMs['firstRequest'] === undefined) {
+      s.mark('firstRequest');
+      // where the setup went, agent clock (the system bench reads it at LOG_LEVEL=debug)
+      this.o.log.debug(
+        { sessionId: s.id, offerAt: s.offerAt, setupMs: s.setupMs },
+        'session setup timing',
+      );
+    }
     s.inFlight += 1;
     s.lastActivity = this.now();
     let settled = false;
