@@ -37,7 +37,9 @@ if (process.env.PEERFETCH_SKIP_BUILD !== '1') {
   step('building the workspace (cached after the first time)…');
   const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], {
     cwd: root,
-    env: baseEnv,
+    // a production bundle of the console whatever NODE_ENV the shell has (Vite and Vue
+    // follow it: with `development` or `test` the console is built in development mode)
+    env: { ...baseEnv, NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   if (build.status !== 0) {

@@ -62,7 +62,10 @@ export async function registerPeerMedia(handler: PeerMediaHandler): Promise<bool
     })();
   });
   sw.startMessages();
-  const url = import.meta.env.DEV ? '/src/sw/peer-sw.ts' : '/peer-sw.js';
+  // By mode, not by DEV: DEV follows NODE_ENV, so a `vite build` run with NODE_ENV=test or
+  // development (a test runner's child, a developer's shell) would register the dev path
+  // and the built console could not play anything. `vite build` is mode production.
+  const url = import.meta.env.MODE === 'development' ? '/src/sw/peer-sw.ts' : '/peer-sw.js';
   // Scope `/`: a service worker only sees requests of the pages it controls, and the media
   // element lives in the console's pages; the worker answers `/peer/…` and nothing else.
   await sw.register(url, { scope: '/', type: 'module' });
