@@ -13,8 +13,8 @@
 // Every node-datachannel callback catches: a throw inside one aborts the process.
 import {
   type ReplayCache,
+  type Signer,
   createReplayCache,
-  createSigner,
   deviceHandshake,
   parseSdpFingerprint,
   verifyGrant,
@@ -30,6 +30,7 @@ import type { SessionContext, SessionHandler } from '../http/router.js';
 import { type DeviceIdentity, deviceKeyPair } from '../identity.js';
 import type { Logger } from '../log.js';
 import type { PathType, SignalIn, SignalOut } from '../mqtt/topics.js';
+import { nodeSigner, nodeVerify } from './ed25519-node.js';
 
 type Offer = Extract<SignalIn, { type: 'offer' }>;
 type IceServer = Offer['iceServers'][number];
@@ -122,9 +123,12 @@ export class WebRtcAnswerer implements SessionAnswerer {
   private readonly early = new Map<string, { candidate: string; mid: string }[]>();
   private readonly replay: ReplayCache = createReplayCache();
   private readonly now: () => number;
+  /** The device key as a node:crypto signer, made once (not per session). */
+  private readonly deviceKey: Signer;
 
   constructor(private readonly o: WebRtcAnswererOptions) {
     this.now = o.now ?? Date.now;
+    this.deviceKey = nodeSigner(deviceKeyPair(o.identity));
   }
 
   get activeSessions(): number {
@@ -180,6 +184,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
         registrarKey,
         deviceId: identity.deviceId,
         now: this.now(),
+        verifySignature: nodeVerify,
       });
     } catch (err) {
       this.early.delete(offer.sessionId);
@@ -277,7 +282,7 @@ export class WebRtcAnswerer implements SessionAnswerer {
     const { identity, log } = this.o;
     deviceHandshake(transport, {
       deviceId: identity.deviceId,
-      deviceKey: createSigner(deviceKeyPair(identity)),
+      deviceKey: this.deviceKey,
       registrarKey: identity.registrarKey,
       localFingerprint: parseSdpFingerprint(local),
       remoteFingerprint: parseSdpFingerprint(remote),
