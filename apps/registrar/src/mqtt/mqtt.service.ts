@@ -361,7 +361,11 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     broker.on('publish', (packet) => {
       if (!packet.topic.startsWith('$SYS/')) this.metrics.brokerBytes.inc(packet.payload.length);
     });
-    const server = createServer((socket) => broker.handle(socket));
+    const server = createServer((socket) => {
+      // signaling is small messages: no Nagle wait for a delayed ACK (~40 ms)
+      socket.setNoDelay(true);
+      broker.handle(socket);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.config.mqtt.port, this.config.mqtt.host, () => resolve());
@@ -407,6 +411,11 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       clean: true,
       reconnectPeriod: 1000,
     });
+    // the same for the registrar's own client (mqtt.js leaves Nagle on)
+    const noDelay = (): void =>
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    noDelay();
+    client.on('connect', noDelay);
     client.on('message', (topic, payload) => {
       this.onMessage(topic, payload).catch((error: unknown) =>
         this.logger.error({ err: error, topic }, 'MQTT message handling failed'),
