@@ -170,7 +170,7 @@ describe.skipIf(!inNetns)('npm start (the README Quick start)', () => {
     for (const [name, port] of Object.entries(ports)) {
       expect(await listening(port), `${name} port ${port} still open`).toBe(false);
     }
-  });
+  }, 600_000); // the build (the console's Vite build at least) is part of the command
 
   it('a second start reuses the data: same device, not enrolled again, same password', async () => {
     const second = npmStart({ ...env, PEERFETCH_SKIP_BUILD: '1' });
@@ -204,5 +204,5 @@ describe.skipIf(!inNetns)('npm start (the README Quick start)', () => {
     }
     expect(list.map((d) => [d.id, d.name, d.status])).toEqual([[deviceId, DEVICE, 'online']]);
     expect(await interrupt(second)).toBe(0);
-  });
+  }, 180_000);
 });
