@@ -257,6 +257,37 @@ describe('signaling across replicas', () => {
     expect(Number(/^registrar_ws_bytes_out_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 
+  it('candidates sent right behind the offer follow it, in order (never NOT_FOUND)', async () => {
+    // A browser trickles its candidates as soon as it has the offer; they reach the
+    // registrar while it still checks the offer's grant and the user's rights.
+    const creds = await enrollAgent(adminA);
+    const agent = await startAgent(creds);
+    const consoleB = await openConsole(replicaB.url, adminB.token!);
+    expect(await consoleB.next()).toMatchObject({ type: 'ready' });
+    const t = await ticket(adminA, creds.deviceId);
+    expect(t.status).toBe(201);
+    const sessionId = t.body.sessionId as string;
+    const candidates = [1, 2, 3].map((i) => ({
+      type: 'candidate',
+      sessionId,
+      candidate: `candidate:${i} 1 udp 1 127.0.0.1 500${i} typ host`,
+      mid: '0',
+    }));
+    consoleB.send({ type: 'offer', deviceId: creds.deviceId, grant: t.body.grant, sdp: 'v=0' });
+    for (const c of candidates) consoleB.send(c);
+    const got = [await agent.next(), await agent.next(), await agent.next(), await agent.next()];
+    expect(got.map((m) => m.type)).toEqual(['offer', 'candidate', 'candidate', 'candidate']);
+    expect(got.slice(1).map((m) => m.candidate)).toEqual(candidates.map((c) => c.candidate));
+    // the console heard of its session, then of no error: a malformed message as a barrier
+    // (handled after everything before it) gets the first and only error
+    expect(await consoleB.next((m) => m.type !== 'presence')).toMatchObject({ type: 'session' });
+    consoleB.send({ type: 'offer' });
+    const next = await consoleB.next((m) => m.type !== 'presence');
+    expect(next).toMatchObject({ type: 'error', code: 'VALIDATION_FAILED' });
+    consoleB.send({ type: 'hangup', sessionId });
+    expect(await agent.next()).toMatchObject({ type: 'hangup', sessionId });
+  });
+
   it('another device cannot answer for a session it does not own', async () => {
     const target = await enrollAgent(adminA);
     const intruderCreds = await enrollAgent(adminA);

@@ -51,6 +51,12 @@ interface Conn {
   ip: string | null;
   bucket: TokenBucket;
   sessions: Set<string>;
+  /**
+   * The connection's messages, handled one after another in the order they came: an offer
+   * awaits its grant and authorization checks, and the candidates a browser trickles right
+   * behind it must not overtake it (they would find no session yet: NOT_FOUND).
+   */
+  queue: Promise<void>;
 }
 
 interface SessionRoute {
@@ -148,7 +154,14 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private accept(ws: WebSocket, principal: Principal, ip: string | null): void {
-    const conn: Conn = { ws, principal, ip, bucket: new TokenBucket(100, 50), sessions: new Set() };
+    const conn: Conn = {
+      ws,
+      principal,
+      ip,
+      bucket: new TokenBucket(100, 50),
+      sessions: new Set(),
+      queue: Promise.resolve(),
+    };
     this.conns.add(conn);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       this.metrics.wsBytesIn.inc(data.length);
@@ -161,10 +174,12 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
         ws.close(1008, 'rate limited');
         return;
       }
-      this.onMessage(conn, data, isBinary).catch((error: unknown) => {
-        this.logger.error({ err: error }, 'signaling message failed');
-        this.send(conn, { type: 'error', code: 'INTERNAL', message: 'internal error' });
-      });
+      conn.queue = conn.queue
+        .then(() => this.onMessage(conn, data, isBinary))
+        .catch((error: unknown) => {
+          this.logger.error({ err: error }, 'signaling message failed');
+          this.send(conn, { type: 'error', code: 'INTERNAL', message: 'internal error' });
+        });
     });
     ws.on('close', () => {
       this.conns.delete(conn);
