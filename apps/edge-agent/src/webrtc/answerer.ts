@@ -30,7 +30,7 @@ import type { SessionContext, SessionHandler } from '../http/router.js';
 import { type DeviceIdentity, deviceKeyPair } from '../identity.js';
 import type { Logger } from '../log.js';
 import type { PathType, SignalIn, SignalOut } from '../mqtt/topics.js';
-import { nodeSigner, nodeVerify } from './ed25519-node.js';
+import { nodeSigner, nodeVerify } from '@peerfetch/crypto/node';
 
 type Offer = Extract<SignalIn, { type: 'offer' }>;
 type IceServer = Offer['iceServers'][number];

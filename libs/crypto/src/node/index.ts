@@ -1,5 +1,6 @@
 /// <reference types="node" />
-// @peerfetch/crypto/node — Node-only helpers: key files on disk.
+// @peerfetch/crypto/node — Node-only helpers: key files on disk, and Ed25519 through
+// node:crypto (`nodeSigner`, `nodeVerify`: ed25519.ts).
 //
 // The device identity key is a private JWK (RFC 8037, with `d`) in a file of mode 0600
 // owned by the agent's user. `readKeyFile` refuses a file that group or others can read
@@ -14,6 +15,8 @@ import {
   generateKeyPair,
   importPrivateJwk,
 } from '../keys.js';
+
+export { nodeSigner, nodeVerify } from './ed25519.js';
 
 const MAX_KEY_FILE = 4096;
 

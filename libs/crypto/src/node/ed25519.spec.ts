@@ -1,6 +1,6 @@
-import { createSigner, generateKeyPair, verify } from '@peerfetch/crypto';
+import { createSigner, generateKeyPair, verify } from '../index.js';
 import { describe, expect, it } from 'vitest';
-import { nodeSigner, nodeVerify } from './ed25519-node.js';
+import { nodeSigner, nodeVerify } from './ed25519.js';
 
 describe('Ed25519 over node:crypto', () => {
   it('signs the same bytes as @peerfetch/crypto and verifies what it verifies', async () => {

@@ -1,10 +1,10 @@
-// Ed25519 through node:crypto (OpenSSL) for the answerer's per-session work: the device's
-// handshake signature and the check of the grant in each offer, ~0.05–0.1 ms each instead
-// of ~1.5 ms for @noble/curves (or a WebCrypto round trip) on this machine. Both are
-// RFC 8032 Ed25519: the signatures are the same bytes, and what verifies is the same
-// (ed25519-node.spec.ts checks it against @peerfetch/crypto).
+// Ed25519 through node:crypto (OpenSSL) for hot paths on Node: the registrar's grant
+// signing and offer checks, the agent's handshake signature and grant checks; ~0.05–0.1 ms
+// each instead of ~1–1.5 ms for @noble/curves (or a WebCrypto round trip through JOSE).
+// Both are RFC 8032 Ed25519: the signatures are the same bytes, and what verifies is the
+// same (ed25519.spec.ts checks it against the browser-safe entry point).
 import { type KeyObject, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { type Ed25519KeyPair, type Signer, exportPrivateJwk } from '@peerfetch/crypto';
+import { type Ed25519KeyPair, type Signer, exportPrivateJwk } from '../keys.js';
 
 /** A Signer over node:crypto for a key pair (its key object made once). */
 export function nodeSigner(keyPair: Ed25519KeyPair): Signer {
