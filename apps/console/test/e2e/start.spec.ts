@@ -53,6 +53,8 @@ function npmStart(env: Record<string, string>): Started {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // its own process group: a failed test can kill it with everything it started
+    detached: true,
   });
   let out = '';
   const add = (c: Buffer): void => {
@@ -78,13 +80,32 @@ function npmStart(env: Record<string, string>): Started {
   };
 }
 
+/** SIGKILL to the whole process group (registrar, upstream and agent included). */
+function killAll(s: Started): void {
+  try {
+    if (s.child.pid) process.kill(-s.child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** Whether any process of the command's process group still exists. */
+function groupAlive(s: Started): boolean {
+  try {
+    process.kill(-(s.child.pid ?? 0), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Ctrl-C, as a person in a terminal stops it. */
 async function interrupt(s: Started): Promise<number | null> {
   s.child.kill('SIGINT');
   const timeout = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000));
   const code = await Promise.race([s.exited, timeout]);
   if (code === 'hung') {
-    s.child.kill('SIGKILL');
+    killAll(s);
     throw new Error(`npm start did not stop within 30 s of SIGINT:\n${s.output().slice(-4000)}`);
   }
   return code;
@@ -114,7 +135,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const s of running) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  // whatever a failed test left running, children included (a clean stop leaves nothing)
+  for (const s of running) killAll(s);
   await browser?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
@@ -166,10 +188,13 @@ describe.skipIf(!inNetns)('npm start (the README Quick start)', () => {
       await context.close();
     }
 
+    expect(groupAlive(first)).toBe(true);
     expect(await interrupt(first)).toBe(0);
     for (const [name, port] of Object.entries(ports)) {
       expect(await listening(port), `${name} port ${port} still open`).toBe(false);
     }
+    // and no process of its group is left (the agent has no port to check)
+    expect(groupAlive(first)).toBe(false);
   }, 600_000); // the build (the console's Vite build at least) is part of the command
 
   it('a second start reuses the data: same device, not enrolled again, same password', async () => {
@@ -204,5 +229,6 @@ describe.skipIf(!inNetns)('npm start (the README Quick start)', () => {
     }
     expect(list.map((d) => [d.id, d.name, d.status])).toEqual([[deviceId, DEVICE, 'online']]);
     expect(await interrupt(second)).toBe(0);
+    expect(groupAlive(second)).toBe(false);
   }, 180_000);
 });
