@@ -156,10 +156,10 @@ export class DevicesRepository {
     return d && d.status !== 'revoked' ? d.orgId : null;
   }
 
-  /** Records presence; a revoked device stays revoked. Returns the org, or null if ignored. */
   /**
-   * Records a status message. `at` undefined keeps last_seen_at (the registrar's own
-   * presence-timeout message: nobody was seen).
+   * Records a status message; a revoked device stays revoked. Returns the org, or null if
+   * ignored. `at` undefined keeps last_seen_at (the registrar's own presence-timeout
+   * message: nobody was seen).
    */
   async updatePresence(
     id: string,

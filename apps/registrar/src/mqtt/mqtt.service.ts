@@ -411,18 +411,20 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       clean: true,
       reconnectPeriod: 1000,
     });
-    // the same for the registrar's own client (mqtt.js leaves Nagle on)
+    // the same for the registrar's own client (mqtt.js leaves Nagle on), on every connection
     const noDelay = (): void =>
       (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     noDelay();
-    client.on('connect', noDelay);
     client.on('message', (topic, payload) => {
       this.onMessage(topic, payload).catch((error: unknown) =>
         this.logger.error({ err: error, topic }, 'MQTT message handling failed'),
       );
     });
     client.on('error', (error) => this.logger.warn({ err: error }, 'MQTT client error'));
-    client.on('connect', () => (this.listeningSince = new Date()));
+    client.on('connect', () => {
+      noDelay();
+      this.listeningSince = new Date();
+    });
     client.on('close', () => (this.listeningSince = undefined));
     try {
       if (this.config.mqtt.provisioning === 'dynsec') await this.startDynsec(client);
@@ -527,13 +529,13 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     if (silent.length === 0) return 0;
     this.logger.log(`presence timeout: ${silent.length} device(s) marked offline`);
     const client = this.client;
+    const payload = JSON.stringify({
+      state: 'offline',
+      reason: PRESENCE_TIMEOUT_REASON,
+      ts: now.getTime(),
+    });
     for (const { deviceId, orgId } of silent) {
       if (client?.connected) {
-        const payload = JSON.stringify({
-          state: 'offline',
-          reason: PRESENCE_TIMEOUT_REASON,
-          ts: now.getTime(),
-        });
         this.metrics.mqttBytesOut.inc(payload.length);
         try {
           await client.publishAsync(deviceTopic(deviceId, 'status'), payload, {
