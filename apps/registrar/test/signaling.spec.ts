@@ -107,6 +107,17 @@ async function ticket(api: Api, deviceId: string, role?: string) {
   return r;
 }
 
+/** An enrolled agent on A's broker, a console on replica B (ready), a session ticket. */
+async function agentConsoleAndTicket() {
+  const creds = await enrollAgent(adminA);
+  const agent = await startAgent(creds);
+  const consoleB = await openConsole(replicaB.url, adminB.token!);
+  expect(await consoleB.next()).toMatchObject({ type: 'ready' });
+  const t = await ticket(adminA, creds.deviceId);
+  expect(t.status).toBe(201);
+  return { creds, agent, consoleB, t };
+}
+
 beforeAll(async () => {
   db = await createTestDatabase();
   dir = await tempDir();
@@ -139,13 +150,7 @@ afterAll(async () => {
 
 describe('signaling across replicas', () => {
   it('relays offer, answer and candidates between a console on B and an agent on A’s broker', async () => {
-    const creds = await enrollAgent(adminA);
-    const agent = await startAgent(creds);
-    const consoleB = await openConsole(replicaB.url, adminB.token!);
-    expect(await consoleB.next()).toMatchObject({ type: 'ready' });
-
-    const t = await ticket(adminA, creds.deviceId);
-    expect(t.status).toBe(201);
+    const { creds, agent, consoleB, t } = await agentConsoleAndTicket();
     consoleB.send({
       type: 'offer',
       deviceId: creds.deviceId,
@@ -260,12 +265,7 @@ describe('signaling across replicas', () => {
   it('candidates sent right behind the offer follow it, in order (never NOT_FOUND)', async () => {
     // A browser trickles its candidates as soon as it has the offer; they reach the
     // registrar while it still checks the offer's grant and the user's rights.
-    const creds = await enrollAgent(adminA);
-    const agent = await startAgent(creds);
-    const consoleB = await openConsole(replicaB.url, adminB.token!);
-    expect(await consoleB.next()).toMatchObject({ type: 'ready' });
-    const t = await ticket(adminA, creds.deviceId);
-    expect(t.status).toBe(201);
+    const { creds, agent, consoleB, t } = await agentConsoleAndTicket();
     const sessionId = t.body.sessionId as string;
     const candidates = [1, 2, 3].map((i) => ({
       type: 'candidate',
