@@ -2,6 +2,7 @@
 // with the registrar key it pinned at enrollment, bound (RFC 7800 `cnf.jkt`) to the
 // console's ephemeral session key so that a stolen grant is useless without that key.
 import { CompactSign, compactVerify, decodeJwt, importJWK } from 'jose';
+import { BoundedMap } from './bounded-map.js';
 import { CryptoError } from './errors.js';
 import { fromBase64url, fromUtf8, toBase64url, utf8 } from './encoding.js';
 import {
@@ -171,8 +172,7 @@ async function signCompact(claims: GrantClaims, signer: Signer): Promise<string>
  * Pinned registrar keys imported for verification, by `x` (a device or registrar verifies
  * with the same one or two keys every time; importing costs more than verifying).
  */
-const verifyKeys = new Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>();
-const VERIFY_KEYS_MAX = 16;
+const verifyKeys = new BoundedMap<string, Promise<Awaited<ReturnType<typeof importJWK>>>>(16);
 
 function verifyKeyOf(raw: Uint8Array): Promise<Awaited<ReturnType<typeof importJWK>>> {
   const jwk = exportPublicJwk(raw);
@@ -180,10 +180,6 @@ function verifyKeyOf(raw: Uint8Array): Promise<Awaited<ReturnType<typeof importJ
   if (cached) return cached;
   const imported = importJWK(jwk, 'EdDSA');
   imported.catch(() => verifyKeys.delete(jwk.x));
-  if (verifyKeys.size >= VERIFY_KEYS_MAX) {
-    const oldest = verifyKeys.keys().next();
-    if (!oldest.done) verifyKeys.delete(oldest.value);
-  }
   verifyKeys.set(jwk.x, imported);
   return imported;
 }

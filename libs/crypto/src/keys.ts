@@ -6,6 +6,7 @@
 // (`generateSessionSigner`). Both produce the same RFC 8032 deterministic signatures.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { BoundedMap } from './bounded-map.js';
 import { CryptoError } from './errors.js';
 import { fromBase64url, toBase32, toBase64url, utf8 } from './encoding.js';
 
@@ -72,8 +73,7 @@ export function keyPairFromSecretKey(secretKey: Uint8Array): Ed25519KeyPair {
  * key, a session key read by `importPublicJwk` and then thumbprinted — skips the point
  * decompression (pure JS, ~0.1 ms). Validity depends on the bytes only; bounded, oldest out.
  */
-const validKeys = new Set<string>();
-const VALID_KEYS_MAX = 256;
+const validKeys = new BoundedMap<string, true>(256);
 
 /** Throws BAD_KEY unless `publicKey` is a valid 32-byte Ed25519 point (RFC 8032 strict). */
 export function assertPublicKey(publicKey: unknown): asserts publicKey is Uint8Array {
@@ -85,11 +85,7 @@ export function assertPublicKey(publicKey: unknown): asserts publicKey is Uint8A
   if (!ed25519.utils.isValidPublicKey(publicKey, false)) {
     throw new CryptoError('BAD_KEY', 'not a valid Ed25519 public key');
   }
-  if (validKeys.size >= VALID_KEYS_MAX) {
-    const oldest = validKeys.values().next();
-    if (!oldest.done) validKeys.delete(oldest.value);
-  }
-  validKeys.add(id);
+  validKeys.set(id, true);
 }
 
 export function exportPublicJwk(publicKey: Uint8Array): Ed25519PublicJwk {

@@ -4,6 +4,7 @@
 // Both are RFC 8032 Ed25519: the signatures are the same bytes, and what verifies is the
 // same (ed25519.spec.ts checks it against the browser-safe entry point).
 import { type KeyObject, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { BoundedMap } from '../bounded-map.js';
 import { type Ed25519KeyPair, type Signer, exportPrivateJwk } from '../keys.js';
 
 /** A Signer over node:crypto for a key pair (its key object made once). */
@@ -16,7 +17,7 @@ export function nodeSigner(keyPair: Ed25519KeyPair): Signer {
   };
 }
 
-const publicKeys = new Map<string, KeyObject>();
+const publicKeys = new BoundedMap<string, KeyObject>(16);
 
 /**
  * RFC 8032 verification (`verifyGrant`'s `verifySignature`), false for any bad input. The
@@ -33,7 +34,6 @@ export function nodeVerify(
   try {
     if (!key) {
       key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
-      if (publicKeys.size >= 16) publicKeys.clear();
       publicKeys.set(x, key);
     }
     return verify(null, message, key, signature);
