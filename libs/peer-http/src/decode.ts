@@ -43,6 +43,18 @@ interface PendingHeader {
 }
 
 const utf8 = new TextDecoder('utf-8');
+const EMPTY = new Uint8Array(0);
+
+/** Big-endian reads (no DataView per frame: each one is an allocation). */
+function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0
+  );
+}
 
 function fail(code: number, message: string): PeerHttpError {
   return new PeerHttpError(code, message, { scope: 'connection' });
@@ -76,6 +88,9 @@ const PAYLOAD_LENGTH = new Map<number, number>([
 
 export class Decoder {
   private chunks: Uint8Array[] = [];
+  /** Where the unread bytes of `chunks[0]` start. */
+  private offset = 0;
+  /** Unread bytes in `chunks` (from `offset` on). */
   private buffered = 0;
   private header: PendingHeader | undefined;
   private error: PeerHttpError | undefined;
@@ -106,7 +121,14 @@ export class Decoder {
       for (;;) {
         if (!this.header) {
           if (this.buffered < FRAME_HEADER_SIZE) return;
-          this.header = this.readHeader(this.take(FRAME_HEADER_SIZE));
+          const first = this.chunks[0]!;
+          if (first.length - this.offset >= FRAME_HEADER_SIZE) {
+            // the usual case: read the header in place
+            this.header = this.readHeader(first, this.offset);
+            this.skip(FRAME_HEADER_SIZE);
+          } else {
+            this.header = this.readHeader(this.take(FRAME_HEADER_SIZE), 0);
+          }
         }
         const header = this.header;
         if (this.buffered < header.length) return;
@@ -123,40 +145,49 @@ export class Decoder {
           ? error
           : new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'decoder failure', { cause: error });
       this.chunks = [];
+      this.offset = 0;
       this.buffered = 0;
       this.header = undefined;
       throw error;
     }
   }
 
-  private take(n: number): Uint8Array {
-    const first = this.chunks[0];
+  /** Drops `n` bytes of the first chunk (which holds at least that many unread). */
+  private skip(n: number): void {
     this.buffered -= n;
-    if (first && first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
+    this.offset += n;
+    if (this.offset === this.chunks[0]!.length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+  }
+
+  /** The next `n` buffered bytes (a view when they lie in one chunk, else a copy). */
+  private take(n: number): Uint8Array {
+    if (n === 0) return EMPTY;
+    const first = this.chunks[0]!;
+    if (first.length - this.offset >= n) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.skip(n);
       return out;
     }
     const out = new Uint8Array(n);
-    let offset = 0;
-    while (offset < n) {
+    let filled = 0;
+    while (filled < n) {
       const chunk = this.chunks[0]!;
-      const count = Math.min(chunk.length, n - offset);
-      out.set(chunk.subarray(0, count), offset);
-      offset += count;
-      if (count === chunk.length) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(count);
+      const count = Math.min(chunk.length - this.offset, n - filled);
+      out.set(chunk.subarray(this.offset, this.offset + count), filled);
+      filled += count;
+      this.skip(count);
     }
     return out;
   }
 
-  private readHeader(bytes: Uint8Array): PendingHeader {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const type = view.getUint8(0);
-    const flags = view.getUint8(1);
-    const rawId = view.getUint32(2);
-    const length = view.getUint32(6);
+  private readHeader(bytes: Uint8Array, at: number): PendingHeader {
+    const type = bytes[at]!;
+    const flags = bytes[at + 1]!;
+    const rawId = u32(bytes, at + 2);
+    const length = u32(bytes, at + 6);
     const name = TYPE_NAMES.get(type) ?? `type 0x${type.toString(16)}`;
     if (rawId > MAX_INT31)
       throw fail(ReasonCode.PROTOCOL_ERROR, `${name} frame with the reserved stream-id bit set`);
@@ -180,11 +211,10 @@ export class Decoder {
   }
 
   private parse(header: PendingHeader, payload: Uint8Array): DecodedFrame | undefined {
-    const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     const { streamId } = header;
     switch (header.type) {
       case FrameType.HELLO:
-        return parseHello(payload, view);
+        return parseHello(payload);
       case FrameType.HEADERS: {
         const response = (header.flags & FLAG_RESPONSE) !== 0;
         if (payload.length > this.maxHeaderBytes) {
@@ -198,7 +228,7 @@ export class Decoder {
           };
         }
         try {
-          return parseHeaderBlock(streamId, response, payload, view);
+          return parseHeaderBlock(streamId, response, payload);
         } catch (error) {
           return {
             type: 'HEADERS_REJECTED',
@@ -215,9 +245,9 @@ export class Decoder {
       case FrameType.END:
         return { type: 'END', streamId };
       case FrameType.RESET:
-        return { type: 'RESET', streamId, code: view.getUint32(0) };
+        return { type: 'RESET', streamId, code: u32(payload, 0) };
       case FrameType.WINDOW_UPDATE: {
-        const increment = view.getUint32(0);
+        const increment = u32(payload, 0);
         if (increment === 0 || increment > MAX_INT31) {
           throw fail(
             ReasonCode.PROTOCOL_ERROR,
@@ -231,13 +261,13 @@ export class Decoder {
       case FrameType.PONG:
         return { type: 'PONG', data: payload.slice() };
       case FrameType.GOAWAY: {
-        const lastStreamId = view.getUint32(0);
+        const lastStreamId = u32(payload, 0);
         if (lastStreamId > MAX_INT31)
           throw fail(ReasonCode.PROTOCOL_ERROR, 'GOAWAY lastStreamId out of range');
         return {
           type: 'GOAWAY',
           lastStreamId,
-          code: view.getUint32(4),
+          code: u32(payload, 4),
           message: utf8.decode(payload.subarray(8)),
         };
       }
@@ -247,7 +277,7 @@ export class Decoder {
   }
 }
 
-function parseHello(payload: Uint8Array, view: DataView): HelloFrame {
+function parseHello(payload: Uint8Array): HelloFrame {
   for (let i = 0; i < HELLO_MAGIC.length; i++) {
     if (payload[i] !== HELLO_MAGIC[i])
       throw fail(
@@ -255,7 +285,7 @@ function parseHello(payload: Uint8Array, view: DataView): HelloFrame {
         'HELLO magic mismatch: the peer does not speak peer-http',
       );
   }
-  const version = view.getUint16(4);
+  const version = u16(payload, 4);
   if (version !== PROTOCOL_VERSION) {
     throw fail(
       ReasonCode.VERSION_MISMATCH,
@@ -266,11 +296,11 @@ function parseHello(payload: Uint8Array, view: DataView): HelloFrame {
     type: 'HELLO',
     version,
     tiebreaker: payload.slice(8, 16),
-    maxFrameSize: view.getUint32(16),
-    maxHeaderBytes: view.getUint32(20),
-    maxConcurrentStreams: view.getUint32(24),
-    initialStreamWindow: view.getUint32(28),
-    initialConnectionWindow: view.getUint32(32),
+    maxFrameSize: u32(payload, 16),
+    maxHeaderBytes: u32(payload, 20),
+    maxConcurrentStreams: u32(payload, 24),
+    initialStreamWindow: u32(payload, 28),
+    initialConnectionWindow: u32(payload, 32),
   };
   for (const [name, [min, max]] of Object.entries(LIMITS)) {
     const value = hello[name as keyof typeof LIMITS];
@@ -284,62 +314,79 @@ function parseHello(payload: Uint8Array, view: DataView): HelloFrame {
   return hello;
 }
 
-function latin1(bytes: Uint8Array): string {
+/** ISO-8859-1 bytes `[from, to)` of `bytes` as a string. */
+function latin1(bytes: Uint8Array, from: number, to: number): string {
+  if (to - from <= 64) {
+    // short fields (nearly all): no subarray, no argument list
+    let out = '';
+    for (let i = from; i < to; i++) out += String.fromCharCode(bytes[i]!);
+    return out;
+  }
   let out = '';
-  for (let i = 0; i < bytes.length; i += 4096) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 4096));
+  for (let i = from; i < to; i += 4096) {
+    out += String.fromCharCode(...bytes.subarray(i, Math.min(i + 4096, to)));
   }
   return out;
 }
 
-function parseHeaderBlock(
-  streamId: number,
-  response: boolean,
-  payload: Uint8Array,
-  view: DataView,
-): HeadersFrame {
-  let offset = 0;
-  const need = (n: number): void => {
-    if (offset + n > payload.length) throw new Error('header block truncated');
-  };
-  const u16 = (): number => {
-    need(2);
-    const value = view.getUint16(offset);
-    offset += 2;
+/** A read position in a header block (one object per block, not a closure per helper). */
+class BlockReader {
+  offset = 0;
+  constructor(readonly payload: Uint8Array) {}
+
+  need(n: number): void {
+    if (this.offset + n > this.payload.length) throw new Error('header block truncated');
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.payload[this.offset++]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const value = u16(this.payload, this.offset);
+    this.offset += 2;
     return value;
-  };
-  const bytes = (n: number): string => {
-    need(n);
-    const value = latin1(payload.subarray(offset, offset + n));
-    offset += n;
+  }
+
+  string(n: number): string {
+    this.need(n);
+    const value = latin1(this.payload, this.offset, this.offset + n);
+    this.offset += n;
     return value;
-  };
-  const fields = (): HeaderList => {
-    const count = u16();
+  }
+
+  fields(): HeaderList {
+    const count = this.u16();
     const headers: HeaderList = [];
     for (let i = 0; i < count; i++) {
-      const name = bytes(u16());
+      const name = this.string(this.u16());
       if (!HEADER_NAME_RE.test(name))
         throw new Error(`invalid header name ${JSON.stringify(name)}`);
-      const value = bytes(u16());
+      const value = this.string(this.u16());
       if (!HEADER_VALUE_RE.test(value)) throw new Error(`invalid value for header ${name}`);
       headers.push([name, value]);
     }
-    if (offset !== payload.length) throw new Error('trailing bytes after the header block');
+    if (this.offset !== this.payload.length) {
+      throw new Error('trailing bytes after the header block');
+    }
     return headers;
-  };
-  if (response) {
-    const status = u16();
-    if (status < 200 || status > 599) throw new Error(`invalid status ${status}`);
-    return { type: 'HEADERS', streamId, kind: 'response', status, headers: fields() };
   }
-  need(1);
-  const methodLength = payload[offset++]!;
-  const method = bytes(methodLength);
+}
+
+function parseHeaderBlock(streamId: number, response: boolean, payload: Uint8Array): HeadersFrame {
+  const reader = new BlockReader(payload);
+  if (response) {
+    const status = reader.u16();
+    if (status < 200 || status > 599) throw new Error(`invalid status ${status}`);
+    return { type: 'HEADERS', streamId, kind: 'response', status, headers: reader.fields() };
+  }
+  const method = reader.string(reader.u8());
   if (!TOKEN_RE.test(method)) throw new Error(`invalid method ${JSON.stringify(method)}`);
-  const target = bytes(u16());
+  const target = reader.string(reader.u16());
   if (!TARGET_RE.test(target)) throw new Error(`invalid request target ${JSON.stringify(target)}`);
-  return { type: 'HEADERS', streamId, kind: 'request', method, target, headers: fields() };
+  return { type: 'HEADERS', streamId, kind: 'request', method, target, headers: reader.fields() };
 }
 
 /**

@@ -32,11 +32,14 @@ function checkUint(name: string, value: number, max: number): void {
   }
 }
 
-/** ASCII / ISO-8859-1 string to bytes; every char must be ≤ 0xFF (checked by the caller's regex). */
-function latin1(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
+/** Writes an ASCII / ISO-8859-1 string (every char ≤ 0xFF, checked by the caller's regex) at `at`. */
+function putLatin1(out: Uint8Array, at: number, text: string): void {
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+}
+
+function putU16(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 8;
+  out[at + 1] = value;
 }
 
 function fieldsSize(headers: HeaderList): number {
@@ -71,32 +74,38 @@ export function encodeHeaderBlock(frame: HeadersFrame): Uint8Array {
       1 + frame.method.length + 2 + frame.target.length + fieldsSize(frame.headers),
     );
     out[0] = frame.method.length;
-    out.set(latin1(frame.method), 1);
+    putLatin1(out, 1, frame.method);
     offset = 1 + frame.method.length;
-    const view = new DataView(out.buffer);
-    view.setUint16(offset, frame.target.length);
-    out.set(latin1(frame.target), offset + 2);
+    putU16(out, offset, frame.target.length);
+    putLatin1(out, offset + 2, frame.target);
     offset += 2 + frame.target.length;
   } else {
     if (!Number.isInteger(frame.status) || frame.status < 200 || frame.status > 599) {
       throw invalid(`invalid status: ${frame.status}`);
     }
     out = new Uint8Array(2 + fieldsSize(frame.headers));
-    new DataView(out.buffer).setUint16(0, frame.status);
+    putU16(out, 0, frame.status);
     offset = 2;
   }
-  const view = new DataView(out.buffer);
-  view.setUint16(offset, frame.headers.length);
+  putU16(out, offset, frame.headers.length);
   offset += 2;
   for (const [name, value] of frame.headers) {
-    view.setUint16(offset, name.length);
-    out.set(latin1(name), offset + 2);
+    putU16(out, offset, name.length);
+    putLatin1(out, offset + 2, name);
     offset += 2 + name.length;
-    view.setUint16(offset, value.length);
-    out.set(latin1(value), offset + 2);
+    putU16(out, offset, value.length);
+    putLatin1(out, offset + 2, value);
     offset += 2 + value.length;
   }
   return out;
+}
+
+/** Writes `value` as a big-endian uint32 at `at` (no DataView: one is not free per frame). */
+function putU32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = value >>> 16;
+  out[at + 2] = value >>> 8;
+  out[at + 3] = value;
 }
 
 function frameBytes(
@@ -106,18 +115,19 @@ function frameBytes(
   payload: Uint8Array,
 ): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_SIZE + payload.length);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, type);
-  view.setUint8(1, flags);
-  view.setUint32(2, streamId);
-  view.setUint32(6, payload.length);
-  out.set(payload, FRAME_HEADER_SIZE);
+  out[0] = type;
+  out[1] = flags;
+  putU32(out, 2, streamId);
+  putU32(out, 6, payload.length);
+  if (payload.length > 0) out.set(payload, FRAME_HEADER_SIZE);
   return out;
 }
 
+const EMPTY = new Uint8Array(0);
+
 function u32(value: number): Uint8Array {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, value);
+  putU32(out, 0, value);
   return out;
 }
 
@@ -179,7 +189,7 @@ export function encode(frame: Frame): Uint8Array {
     case 'DATA':
       return frameBytes(FrameType.DATA, 0, streamIdOf(frame), frame.data);
     case 'END':
-      return frameBytes(FrameType.END, 0, streamIdOf(frame), new Uint8Array(0));
+      return frameBytes(FrameType.END, 0, streamIdOf(frame), EMPTY);
     case 'RESET':
       checkUint('reason code', frame.code, 0xffffffff);
       return frameBytes(FrameType.RESET, 0, streamIdOf(frame), u32(frame.code));
