@@ -87,6 +87,8 @@ export class Muxer implements StreamHost {
   private localOpen = 0;
   private remoteOpen = 0;
   private readonly slotWaiters: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
+  /** Waiters given a free slot that have not resumed yet. */
+  private wokenWaiters = 0;
   private connSendWindow = 0;
   private connRecvWindow: number;
   private connUnacknowledged = 0;
@@ -158,12 +160,35 @@ export class Muxer implements StreamHost {
   // ----- opening streams -----
 
   /** Waits for the peer's HELLO and a free concurrency slot, then opens a stream. */
-  async openStream(): Promise<Stream> {
+  openStream(): Promise<Stream> {
+    const peer = this.peer;
+    if (
+      peer &&
+      this.localOpen < peer.maxConcurrentStreams &&
+      this.slotWaiters.length === 0 &&
+      this.wokenWaiters === 0
+    ) {
+      // the usual case (HELLO done, a slot free, nobody queued for one): no async function
+      try {
+        return Promise.resolve(this.openNow());
+      } catch {
+        // closed or going away: the async path rejects with the same error
+      }
+    }
+    return this.openWhenFree();
+  }
+
+  private async openWhenFree(): Promise<Stream> {
     const peer = await this.ready;
     while (this.localOpen >= peer.maxConcurrentStreams) {
       this.checkCanOpen();
       await new Promise<void>((resolve, reject) => this.slotWaiters.push({ resolve, reject }));
+      this.wokenWaiters--;
     }
+    return this.openNow();
+  }
+
+  private openNow(): Stream {
     this.checkCanOpen();
     if (this.nextLocalId > MAX_INT31) {
       this.goAway(ReasonCode.NO_ERROR, 'stream ids exhausted');
@@ -311,7 +336,11 @@ export class Muxer implements StreamHost {
     this.sendRotation.delete(stream);
     if (stream.local) {
       this.localOpen--;
-      this.slotWaiters.shift()?.resolve();
+      const waiter = this.slotWaiters.shift();
+      if (waiter) {
+        this.wokenWaiters++; // its slot: not for a caller that comes before it resumes
+        waiter.resolve();
+      }
     } else {
       this.remoteOpen--;
     }
