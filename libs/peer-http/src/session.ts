@@ -96,12 +96,16 @@ function headerList(headers: Headers): HeaderList {
   return list;
 }
 
-function toHeaders(list: HeaderList): Headers {
-  const headers = new Headers();
-  for (const [name, value] of list) {
-    if (!HOP_BY_HOP.has(name)) headers.append(name, value);
-  }
-  return headers;
+/**
+ * Received fields minus hop-by-hop ones, as the `headers` of a `Request`/`Response` init
+ * (which copies them: no intermediate `Headers` object). The list itself when none is
+ * hop-by-hop, the usual case.
+ */
+function receivedFields(list: HeaderList): HeaderList {
+  let i = 0;
+  while (i < list.length && !HOP_BY_HOP.has(list[i]![0])) i++;
+  if (i === list.length) return list;
+  return list.filter(([name]) => !HOP_BY_HOP.has(name));
 }
 
 function asTypeError(error: unknown): unknown {
@@ -227,7 +231,9 @@ class Session implements PeerHttpSession {
     }
     let method = init.method ?? source?.method ?? 'GET';
     if (NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
-    const headers = new Headers(init.headers ?? source?.headers);
+    const headersInit = init.headers ?? source?.headers;
+    // a request without header fields (most GETs) needs no Headers object
+    let headers = headersInit === undefined ? undefined : new Headers(headersInit);
     let body: ReadableStream<Uint8Array> | null = null;
     const bodyInit = init.body !== undefined ? init.body : (source?.body ?? null);
     if (bodyInit !== null) {
@@ -238,7 +244,8 @@ class Session implements PeerHttpSession {
       } else {
         const wrapped = new Response(bodyInit);
         const type = wrapped.headers.get('content-type');
-        if (type && !headers.has('content-type')) headers.set('content-type', type);
+        if (type && !headers?.has('content-type'))
+          (headers ??= new Headers()).set('content-type', type);
         body = wrapped.body;
       }
     }
@@ -248,7 +255,7 @@ class Session implements PeerHttpSession {
       kind: 'request',
       method,
       target: url.pathname + url.search,
-      headers: headerList(headers),
+      headers: headers ? headerList(headers) : [],
     };
 
     try {
@@ -331,7 +338,7 @@ class Session implements PeerHttpSession {
     if (nullBody) stream.discardBody();
     return new Response(nullBody ? null : stream.readable, {
       status: response.status,
-      headers: toHeaders(response.headers),
+      headers: receivedFields(response.headers),
     });
   }
 
@@ -403,7 +410,7 @@ class Session implements PeerHttpSession {
     try {
       request = new Request(this.config.baseUrl + frame.target, {
         method: frame.method,
-        headers: toHeaders(frame.headers),
+        headers: receivedFields(frame.headers),
         signal: controller.signal,
         ...(hasBody ? { body: stream.readable, duplex: 'half' } : {}),
       });
