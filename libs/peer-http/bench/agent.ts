@@ -15,6 +15,7 @@ import { loopbackRtcConfig } from '../test/webrtc/node-pair.js';
 import {
   RAW_CHUNK,
   RAW_HIGH_WATER,
+  RAW_LATE_ECHO,
   RAW_LOW_WATER,
   RAW_SEND,
   benchPeerOptions,
@@ -78,6 +79,11 @@ function serveRaw(transport: Transport): void {
     if (message[0] === RAW_SEND && message.byteLength === 9) {
       sending += new DataView(message.buffer, message.byteOffset, 9).getFloat64(1);
       pump();
+    } else if (message[0] === RAW_LATE_ECHO && message.byteLength === 9) {
+      const micros = new DataView(message.buffer, message.byteOffset, 9).getFloat64(1);
+      const until = performance.now() + micros / 1000;
+      while (performance.now() < until); // busy, like a handler: no sleep
+      transport.send(message);
     } else {
       transport.send(message);
     }

@@ -5,7 +5,8 @@
 //
 // Environment knobs (bytes / counts): BENCH_BODY (throughput body, default 64 MiB),
 // BENCH_RUNS (throughput runs, 3), BENCH_SETUP_N (30), BENCH_SMALL_N (1000),
-// BENCH_CONCURRENT (1000), BENCH_SLOW_TOTAL (1 GiB), BENCH_SLOW_RATE (32 MiB/s);
+// BENCH_CONCURRENT (1000), BENCH_SLOW_TOTAL (1 GiB), BENCH_SLOW_RATE (32 MiB/s),
+// BENCH_LATE_REPLY_US (150: the reference ping-pong whose responder works that long first);
 // BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all);
 // BENCH_PEER_OPTIONS: JSON of peer-http session options for both sides (default: none);
 // BENCH_CPU_PROF: a directory for a V8 CPU profile of the agent process;
@@ -24,6 +25,7 @@ import { ChromiumHarness } from '../test/webrtc/chromium.js';
 import { forceOfferSetup, loopbackRtcConfig, type SetupRole } from '../test/webrtc/node-pair.js';
 import {
   benchPeerOptions,
+  rawLateEchoCommand,
   rawSendCommand,
   type AgentMode,
   type FromAgent,
@@ -43,6 +45,7 @@ const SMALL_N = env('BENCH_SMALL_N', 1000);
 const CONCURRENT = env('BENCH_CONCURRENT', 1000);
 const SLOW_TOTAL = env('BENCH_SLOW_TOTAL', 1024 * MiB);
 const SLOW_RATE = env('BENCH_SLOW_RATE', 32 * MiB);
+const LATE_REPLY_US = env('BENCH_LATE_REPLY_US', 150);
 const PEER = 'http://peer';
 const PEER_OPTIONS = benchPeerOptions();
 const SECTIONS = new Set((process.env['BENCH_SECTIONS'] ?? 'setup,node,chromium').split(','));
@@ -407,6 +410,19 @@ async function main(): Promise<void> {
         });
         if (i >= 50) rawRtt.push(performance.now() - started);
       }
+      // The same ping-pong with a responder that works LATE_REPLY_US before it answers (as a
+      // handler does): on a machine whose idle threads wake slowly, a late reply costs more
+      // than its own delay (docs/performance.md, "the cost of a late reply").
+      const lateRtt: number[] = [];
+      const late = rawLateEchoCommand(LATE_REPLY_US);
+      for (let i = 0; i < SMALL_N + 50; i++) {
+        const started = performance.now();
+        await new Promise<void>((resolve) => {
+          raw.transport.onMessage(() => resolve());
+          raw.transport.send(late);
+        });
+        if (i >= 50) lateRtt.push(performance.now() - started);
+      }
       const getRtt: number[] = [];
       for (let i = 0; i < SMALL_N + 50; i++) {
         const started = performance.now();
@@ -416,11 +432,21 @@ async function main(): Promise<void> {
       }
       results['smallGetMs'] = {
         rawPingPong: { p50: round(median(rawRtt), 3), p99: round(quantile(rawRtt, 0.99), 3) },
+        rawPingPongLateReply: {
+          replyAfterUs: LATE_REPLY_US,
+          p50: round(median(lateRtt), 3),
+          p99: round(quantile(lateRtt, 0.99), 3),
+        },
         peerHttpGet: { p50: round(median(getRtt), 3), p99: round(quantile(getRtt, 0.99), 3) },
       };
       row(
         'small request, raw DataChannel ping-pong',
         `p50 ${round(median(rawRtt), 3)} ms, p99 ${round(quantile(rawRtt, 0.99), 3)} ms`,
+      );
+      row(
+        `small request, raw ping-pong, reply after ${LATE_REPLY_US} µs of work`,
+        `p50 ${round(median(lateRtt), 3)} ms, p99 ${round(quantile(lateRtt, 0.99), 3)} ms`,
+        `reference: ping-pong p50 + ${LATE_REPLY_US} µs = ${round(median(rawRtt) + LATE_REPLY_US / 1000, 3)} ms`,
       );
       row(
         'small request, peer-http GET /small',

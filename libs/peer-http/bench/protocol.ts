@@ -26,6 +26,12 @@ export type FromAgent =
  * {@link RAW_CHUNK}-byte messages with bufferedAmount backpressure; anything else is echoed.
  */
 export const RAW_SEND = 0x47;
+/**
+ * `D` + float64 µs → the agent keeps its thread busy that long, then echoes the message: a
+ * ping-pong whose responder takes as long as a request handler would (docs/performance.md,
+ * "the cost of a late reply").
+ */
+export const RAW_LATE_ECHO = 0x44;
 export const RAW_CHUNK = 64 * 1024;
 /** Raw sender's backpressure: stop above HIGH, resume at LOW (the figures FACTS.md used). */
 export const RAW_HIGH_WATER = 4 * 1024 * 1024;
@@ -35,6 +41,13 @@ export function rawSendCommand(bytes: number): Uint8Array {
   const message = new Uint8Array(9);
   message[0] = RAW_SEND;
   new DataView(message.buffer).setFloat64(1, bytes);
+  return message;
+}
+
+export function rawLateEchoCommand(micros: number): Uint8Array {
+  const message = new Uint8Array(9);
+  message[0] = RAW_LATE_ECHO;
+  new DataView(message.buffer).setFloat64(1, micros);
   return message;
 }
 
