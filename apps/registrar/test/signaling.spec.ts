@@ -427,6 +427,125 @@ describe('signaling across replicas', () => {
     }
   });
 
+  it('a session request on the socket returns a ticket like POST /api/sessions, and its grant signals', async () => {
+    const creds = await enrollAgent(adminA);
+    const agent = await startAgent(creds);
+    const c = await openConsole(replicaB.url, adminB.token!);
+    await c.next((m) => m.type === 'ready');
+    const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
+    c.send({ type: 'request', requestId: 'r-1', deviceId: creds.deviceId, sessionKey });
+    const t = await c.next();
+    expect(t).toMatchObject({
+      type: 'ticket',
+      requestId: 'r-1',
+      deviceId: creds.deviceId,
+      role: 'admin',
+      sessionId: expect.any(String),
+      grant: expect.any(String),
+      expiresAt: expect.any(String),
+    });
+    // TURN credentials minted for this session's console, as over REST
+    expect(t.iceServers.some((s: any) => String(s.urls).startsWith('turn:'))).toBe(true);
+    // The replica recognises its own fresh grants without a signature check: only byte for
+    // byte. Its signature under another payload (a stronger role) is refused…
+    const [h, payload, sig] = t.grant.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...claims, role: 'owner' })).toString('base64url')}.${sig}`;
+    c.send({ type: 'offer', deviceId: creds.deviceId, grant: forged, sdp: 'v=0 offer' });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'GRANT_INVALID' });
+    // …and leaves the real grant usable.
+    c.send({ type: 'offer', deviceId: creds.deviceId, grant: t.grant, sdp: 'v=0 offer' });
+    expect(await c.next()).toMatchObject({ type: 'session', sessionId: t.sessionId });
+    expect(await agent.next()).toMatchObject({ type: 'offer', sessionId: t.sessionId });
+    const audit = (await adminB.get('/api/audit?action=session.request')).body.items;
+    expect(audit.some((e: any) => e.details.sessionId === t.sessionId)).toBe(true);
+  });
+
+  it('a refused session request answers with its requestId: unknown device, role above the grant, bad key', async () => {
+    const creds = await enrollAgent(adminA);
+    await adminA.post('/api/users', {
+      email: 'ws-viewer@example.com',
+      name: 'V',
+      password: 'viewer password 1',
+      role: 'member',
+    });
+    const viewer = await new Api(replicaA.url).login('ws-viewer@example.com', 'viewer password 1');
+    const viewerId = (await viewer.get('/api/auth/me')).body.user.id;
+    await adminA.post('/api/grants', {
+      userId: viewerId,
+      deviceId: creds.deviceId,
+      role: 'viewer',
+    });
+    const c = await openConsole(replicaB.url, viewer.token!);
+    await c.next((m) => m.type === 'ready');
+    const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
+    c.send({
+      type: 'request',
+      requestId: 'unknown',
+      deviceId: '00000000-0000-4000-8000-000000000000',
+      sessionKey,
+    });
+    expect(await c.next()).toMatchObject({
+      type: 'error',
+      code: 'NOT_FOUND',
+      requestId: 'unknown',
+    });
+    c.send({
+      type: 'request',
+      requestId: 'above',
+      deviceId: creds.deviceId,
+      sessionKey,
+      role: 'operator',
+    });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'FORBIDDEN', requestId: 'above' });
+    const refused = (await adminB.get('/api/audit?action=session.refused')).body.items;
+    expect(refused.some((e: any) => e.actorId === viewerId && e.targetId === creds.deviceId)).toBe(
+      true,
+    );
+    c.send({
+      type: 'request',
+      requestId: 'bad-key',
+      deviceId: creds.deviceId,
+      sessionKey: { ...sessionKey, x: 'short' },
+    });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'VALIDATION_FAILED' });
+    c.send({ type: 'request', requestId: 'no spaces', deviceId: creds.deviceId, sessionKey });
+    expect(await c.next()).toMatchObject({ type: 'error', code: 'VALIDATION_FAILED' });
+    // the viewer's own role still works
+    c.send({ type: 'request', requestId: 'ok', deviceId: creds.deviceId, sessionKey });
+    expect(await c.next()).toMatchObject({ type: 'ticket', requestId: 'ok', role: 'viewer' });
+  });
+
+  it('signing out closes the socket at once; a session ended elsewhere is noticed before the next request', async () => {
+    const creds = await enrollAgent(adminA);
+    const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
+    const closed = (ws: WebSocket) =>
+      new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+    // Signed out through this replica: closed with 4401 right away.
+    const here = await new Api(replicaB.url).login();
+    const c1 = await openConsole(replicaB.url, here.token!);
+    await c1.next((m) => m.type === 'ready');
+    const c1Closed = closed(c1.ws);
+    expect((await here.post('/api/auth/logout', {})).status).toBeLessThan(300);
+    expect(await c1Closed).toBe(4401);
+    expect(await c1.next()).toMatchObject({ type: 'error', code: 'UNAUTHENTICATED' });
+
+    // Signed out through the other replica: this one re-reads the session once its check is
+    // older than the authorization TTL, and refuses instead of issuing a grant.
+    const elsewhere = await new Api(replicaA.url).login();
+    const c2 = await openConsole(replicaB.url, elsewhere.token!);
+    await c2.next((m) => m.type === 'ready');
+    c2.send({ type: 'request', requestId: 'before', deviceId: creds.deviceId, sessionKey });
+    expect(await c2.next()).toMatchObject({ type: 'ticket', requestId: 'before' });
+    const c2Closed = closed(c2.ws);
+    expect((await elsewhere.post('/api/auth/logout', {})).status).toBeLessThan(300);
+    await new Promise((r) => setTimeout(r, 2_100)); // AUTHZ_CACHE_TTL_MS (2 s) has passed
+    c2.send({ type: 'request', requestId: 'after', deviceId: creds.deviceId, sessionKey });
+    expect(await c2.next()).toMatchObject({ type: 'error', code: 'UNAUTHENTICATED' });
+    expect(await c2Closed).toBe(4401);
+  });
+
   it('pushes presence live to consoles that may see the device', async () => {
     const creds = await enrollAgent(adminA);
     const c = await openConsole(replicaB.url, adminB.token!);

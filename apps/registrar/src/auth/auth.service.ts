@@ -19,6 +19,8 @@ const invalidCredentials = () =>
 
 @Injectable()
 export class AuthService {
+  private readonly sessionEnded: ((sessionHash: string) => void)[] = [];
+
   constructor(
     private readonly repo: AuthRepository,
     private readonly audit: AuditService,
@@ -98,7 +100,15 @@ export class AuthService {
   /** Resolves a session token to its principal, or null (unknown, expired, disabled). */
   async authenticate(token: string): Promise<Principal | null> {
     if (token.length < 16 || token.length > 128) return null;
-    const tokenHash = sha256Hex(token);
+    return this.authenticateHash(sha256Hex(token));
+  }
+
+  /**
+   * The principal of a login session by its token's hash, or null when it has ended,
+   * expired, lost its membership or its user is disabled (the signaling socket re-checks
+   * its session this way: it holds the hash, never the token).
+   */
+  async authenticateHash(tokenHash: string): Promise<Principal | null> {
     const s = await this.repo.findSession(tokenHash);
     if (!s) return null;
     if (s.expiresAt.getTime() <= Date.now() || s.userDisabled || !s.role) {
@@ -115,8 +125,14 @@ export class AuthService {
     };
   }
 
+  /** Called with a login session's hash when it is signed out on this replica. */
+  onSessionEnded(listener: (sessionHash: string) => void): void {
+    this.sessionEnded.push(listener);
+  }
+
   async logout(p: Principal, sourceIp: string | null): Promise<void> {
     await this.repo.deleteSession(p.sessionHash);
+    for (const listener of this.sessionEnded) listener(p.sessionHash);
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',

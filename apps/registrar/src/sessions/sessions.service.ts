@@ -7,6 +7,7 @@ import {
   DEFAULT_GRANT_TTL_S,
 } from '@peerfetch/crypto';
 import { AuditService } from '../audit/audit.service.js';
+import { TtlCache } from '../common/ttl-cache.js';
 import type { Principal } from '../auth/auth.types.js';
 import { DomainError, ErrorCode, forbidden, notFound } from '../common/errors.js';
 import { CONFIG, type RegistrarConfig } from '../config/config.js';
@@ -28,8 +29,17 @@ export interface SessionTicket {
   iceServers: IceServer[];
 }
 
+/**
+ * Grants this replica signed and no offer has used yet, by signature (base64url) → signing
+ * input: an offer carrying exactly those bytes needs no signature check (the replica made
+ * it). Bounded; an entry evicted, expired or used once falls back to verification.
+ */
+const ISSUED_MAX = 10_000;
+
 @Injectable()
 export class SessionsService {
+  private readonly issued = new TtlCache<string>(DEFAULT_GRANT_TTL_S * 1000, ISSUED_MAX);
+
   constructor(
     private readonly devices: DevicesRepository,
     private readonly grants: GrantsService,
@@ -94,6 +104,8 @@ export class SessionsService {
       }
       throw error;
     }
+    const dot = grant.lastIndexOf('.');
+    this.issued.set(grant.slice(dot + 1), grant.slice(0, dot));
     const expiresAt = now + DEFAULT_GRANT_TTL_S * 1000;
     const iceServers = sessionIceServers({
       orgServers: (await this.orgs.settings(p.orgId)).iceServers,
@@ -121,5 +133,19 @@ export class SessionsService {
       expiresAt: new Date(expiresAt).toISOString(),
       iceServers,
     };
+  }
+
+  /**
+   * Whether `signature` over `message` is one this replica made for a grant not yet
+   * presented (then forgotten: a second offer with it is verified like any other). A
+   * signature check for the signaling gateway to try before the real one: it accepts only
+   * the exact signing input it signed.
+   */
+  signedHere(signature: Uint8Array, message: Uint8Array): boolean {
+    const key = Buffer.from(signature).toString('base64url');
+    const input = this.issued.get(key);
+    if (input === undefined || !Buffer.from(input, 'utf8').equals(message)) return false;
+    this.issued.delete(key);
+    return true;
   }
 }

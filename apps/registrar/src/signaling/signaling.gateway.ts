@@ -1,7 +1,12 @@
 // Console signaling over WebSocket (`/api/signal`), relayed to agents over MQTT.
 // - Authenticated like the REST API (Bearer header, `bearer.<token>` subprotocol, or the
 //   session cookie — same-origin only).
-// - An offer carries the grant from POST /api/sessions: it must verify with this
+// - A `request` on the socket obtains a session grant like POST /api/sessions (same checks,
+//   same audit entry), answered by `ticket`: a console needs no HTTP request per session.
+// - The socket's login session is re-checked when it is older than AUTHZ_CACHE_TTL_MS
+//   before a request or an offer (signed out, expired, disabled, membership gone: the
+//   socket is closed), and at once when it is signed out on this replica.
+// - An offer carries the grant from a request (or POST /api/sessions): it must verify with this
 //   registrar's key, belong to this user and org, and the user must still hold at least the
 //   granted role on the device. The session id is the grant's `sid`.
 // - Stateless replicas: every replica subscribes to all agents' signal/out; only the one
@@ -33,6 +38,9 @@ import { nodeVerify } from '@peerfetch/crypto/node';
 import { REGISTRAR_KEY, type RegistrarKey } from '../keys/registrar-key.js';
 import { MqttService } from '../mqtt/mqtt.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { AUTHZ_CACHE_TTL_MS } from '../common/ttl-cache.js';
+import { DomainError } from '../common/errors.js';
+import { SessionsService } from '../sessions/sessions.service.js';
 import { OrgsService } from '../orgs/orgs.service.js';
 import { sessionIceServers } from '../sessions/ice-servers.js';
 import {
@@ -49,6 +57,8 @@ const MAX_MESSAGE = 64 * 1024;
 interface Conn {
   ws: WebSocket;
   principal: Principal;
+  /** When the login session was last found valid (ms). */
+  checkedAt: number;
   ip: string | null;
   bucket: TokenBucket;
   sessions: Set<string>;
@@ -81,6 +91,9 @@ function tokenFromUpgrade(req: IncomingMessage): { token: string; viaCookie: boo
   }
   return null;
 }
+
+/** Close code of a socket whose login session has ended (application range 4000–4999). */
+export const CLOSE_SESSION_ENDED = 4401;
 
 /** Cookie-authenticated sockets must come from the same origin (no cross-site hijacking). */
 function sameOrigin(req: IncomingMessage): boolean {
@@ -117,6 +130,7 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     private readonly orgs: OrgsService,
     private readonly mqtt: MqttService,
     private readonly audit: AuditService,
+    private readonly sessions: SessionsService,
     private readonly metrics: MetricsService,
     @Inject(CONFIG) private readonly config: RegistrarConfig,
     @Inject(REGISTRAR_KEY) private readonly key: RegistrarKey,
@@ -131,6 +145,11 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
       });
     });
     this.mqtt.onSignalOut((deviceId, message) => this.fromAgent(deviceId, message));
+    this.auth.onSessionEnded((sessionHash) => {
+      for (const conn of this.conns) {
+        if (conn.principal.sessionHash === sessionHash) this.endSession(conn);
+      }
+    });
     this.mqtt.onPresence((e) => {
       this.pushPresence(e).catch((error: unknown) =>
         this.logger.warn({ err: error }, 'presence push failed'),
@@ -158,6 +177,7 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     const conn: Conn = {
       ws,
       principal,
+      checkedAt: Date.now(),
       ip,
       bucket: new TokenBucket(100, 50),
       sessions: new Set(),
@@ -218,6 +238,8 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     }
     const m: ConsoleMessage = parsed.data;
     switch (m.type) {
+      case 'request':
+        return this.request(conn, m);
       case 'offer':
         return this.offer(conn, m);
       case 'candidate':
@@ -256,8 +278,59 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
+  /** Tells the console why, and closes its socket (its routes go with it). */
+  private endSession(conn: Conn): void {
+    this.send(conn, {
+      type: 'error',
+      code: 'UNAUTHENTICATED',
+      message: 'your login session has ended: sign in again',
+    });
+    conn.ws.close(CLOSE_SESSION_ENDED, 'login session ended');
+  }
+
+  /**
+   * The socket's principal, re-read from the database once its last check is older than
+   * the authorization caches' TTL; null (and the socket closed) once the session is gone.
+   */
+  private async principalOf(conn: Conn): Promise<Principal | null> {
+    if (Date.now() - conn.checkedAt < AUTHZ_CACHE_TTL_MS) return conn.principal;
+    const current = await this.auth.authenticateHash(conn.principal.sessionHash);
+    if (!current || current.orgId !== conn.principal.orgId) {
+      this.endSession(conn);
+      return null;
+    }
+    conn.principal = current;
+    conn.checkedAt = Date.now();
+    return current;
+  }
+
+  private async request(
+    conn: Conn,
+    m: Extract<ConsoleMessage, { type: 'request' }>,
+  ): Promise<void> {
+    const p = await this.principalOf(conn);
+    if (!p) return;
+    try {
+      const ticket = await this.sessions.request(
+        p,
+        { deviceId: m.deviceId, sessionKey: m.sessionKey, role: m.role },
+        conn.ip,
+      );
+      this.send(conn, { type: 'ticket', requestId: m.requestId, ...ticket });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      this.send(conn, {
+        type: 'error',
+        code: error.code,
+        message: error.message,
+        requestId: m.requestId,
+      });
+    }
+  }
+
   private async offer(conn: Conn, m: Extract<ConsoleMessage, { type: 'offer' }>): Promise<void> {
-    const p = conn.principal;
+    const p = await this.principalOf(conn);
+    if (!p) return;
     const refuse = (code: string, message: string) =>
       this.send(conn, { type: 'error', code, message });
     let grant;
@@ -266,7 +339,10 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
         registrarKey: this.key.publicJwk,
         deviceId: m.deviceId,
         issuer: this.config.registrarId,
-        verifySignature: nodeVerify,
+        // a grant this replica signed moments ago (a `request` or POST /api/sessions) is
+        // recognised byte for byte; any other is verified
+        verifySignature: (signature, message, publicKey) =>
+          this.sessions.signedHere(signature, message) || nodeVerify(signature, message, publicKey),
       });
     } catch (error) {
       if (error instanceof CryptoError)

@@ -1,5 +1,6 @@
 // WebSocket signaling messages between a console and the registrar (docs/signaling.md).
 import { z } from 'zod';
+import type { SessionTicket } from '../sessions/sessions.service.js';
 
 const id = z.string().uuid();
 const sdp = z
@@ -21,7 +22,25 @@ const mid = z
 /** ICE path of a selected candidate pair: as indirect as its most indirect end. */
 const pathType = z.enum(['host', 'srflx', 'prflx', 'relay', 'unknown']);
 
+/** The console's ephemeral session public key (as POST /api/sessions takes it). */
+const sessionKey = z.object({
+  kty: z.literal('OKP'),
+  crv: z.literal('Ed25519'),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'x must be base64url of 32 bytes'),
+});
+
 export const consoleMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    /**
+     * A session request on the socket: the same checks, grant and audit entry as
+     * POST /api/sessions, answered by `ticket` (or `error`) with the same requestId.
+     */
+    type: z.literal('request'),
+    requestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'requestId: 1–64 of [A-Za-z0-9_-]'),
+    deviceId: id,
+    sessionKey,
+    role: z.enum(['viewer', 'operator', 'admin']).optional(),
+  }),
   z.object({
     type: z.literal('offer'),
     deviceId: id,
@@ -61,8 +80,9 @@ export type ServerMessage =
   | AgentMessage
   | { type: 'ready'; userId: string; orgId: string }
   | { type: 'session'; sessionId: string; deviceId: string }
+  | ({ type: 'ticket'; requestId: string } & SessionTicket)
   | { type: 'presence'; deviceId: string; status: 'online' | 'offline'; ts: number }
-  | { type: 'error'; code: string; message: string; sessionId?: string };
+  | { type: 'error'; code: string; message: string; sessionId?: string; requestId?: string };
 
 /** Token bucket: `capacity` messages at once, refilled at `perSecond`. */
 export class TokenBucket {
