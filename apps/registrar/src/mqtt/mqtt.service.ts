@@ -7,8 +7,10 @@
 //   Mosquitto (dynsec.ts) at enrollment and deletes them at revocation/deletion; a sweep at
 //   every (re)connect removes accounts left behind by a failed removal. Without it the
 //   registrar provisions nothing (docs/operations.md).
-// - In both cases the registrar connects as an ordinary MQTT client and subscribes to the
-//   devices' status and heartbeat topics: presence and metrics go to the database.
+// - The registrar subscribes to the devices' status, heartbeat, signal/out and audit topics
+//   (presence and metrics go to the database): on an external broker as an ordinary MQTT
+//   client, on its embedded broker in process (aedes' own publish/subscribe; other replicas
+//   join that broker as MQTT clients with MQTT_PASSWORD).
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
@@ -149,12 +151,50 @@ function reconnectedAfterKick(client: MqttClient, limitMs: number): Promise<void
   });
 }
 
+/**
+ * How the registrar publishes: its MQTT client (an external broker), or straight into its
+ * embedded broker, in process (no client, no loopback socket, no packets encoded twice).
+ */
+interface BrokerLink {
+  readonly connected: boolean;
+  publish(topic: string, payload: Buffer | string, options: { retain?: boolean }): Promise<void>;
+}
+
+function clientLink(client: MqttClient): BrokerLink {
+  return {
+    get connected() {
+      return client.connected;
+    },
+    async publish(topic, payload, { retain = false }) {
+      await client.publishAsync(topic, payload, { qos: 1, retain });
+    },
+  };
+}
+
+function inProcessLink(broker: Aedes): BrokerLink {
+  return {
+    get connected() {
+      return !broker.closed;
+    },
+    publish(topic, payload, { retain = false }) {
+      return new Promise((resolve, reject) => {
+        broker.publish(
+          { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain, dup: false },
+          (error) => (error ? reject(error) : resolve()),
+        );
+      });
+    },
+  };
+}
+
 @Injectable()
 export class MqttService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Mqtt');
   private broker: Aedes | undefined;
   private server: Server | undefined;
+  /** The external broker's client (undefined with the embedded broker). */
   private client: MqttClient | undefined;
+  private link: BrokerLink | undefined;
   private readonly identities = new WeakMap<Client, MqttIdentity>();
   private readonly registrarPassword: string;
   private brokerUrl = '';
@@ -190,7 +230,7 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
 
   /** Whether the registrar's own MQTT client is connected (readiness). */
   connected(): boolean {
-    return this.client?.connected ?? false;
+    return this.link?.connected ?? false;
   }
 
   async onModuleInit(): Promise<void> {
@@ -203,7 +243,8 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
           'elsewhere); set MQTT_PROVISIONING=dynsec for Mosquitto (docs/operations.md)',
       );
     }
-    await this.connectClient();
+    if (this.broker) await this.attachInProcess(this.broker);
+    else await this.connectClient();
     this.presenceTimer = setInterval(
       () => this.schedulePresenceSweep(),
       this.config.presence.sweepIntervalMs,
@@ -238,11 +279,11 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
 
   /** Publishes a message to a device's signal/in topic (QoS 1, not retained). */
   async sendToDevice(deviceId: string, message: object): Promise<void> {
-    const client = this.client;
-    if (!client?.connected) throw new Error('MQTT broker unavailable');
+    const link = this.link;
+    if (!link?.connected) throw new Error('MQTT broker unavailable');
     const payload = Buffer.from(JSON.stringify(message));
     this.metrics.mqttBytesOut.inc(payload.length);
-    await client.publishAsync(deviceTopic(deviceId, 'signal/in'), payload, { qos: 1 });
+    await link.publish(deviceTopic(deviceId, 'signal/in'), payload, {});
   }
 
   /**
@@ -400,13 +441,32 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     return true;
   }
 
+  /**
+   * The embedded broker: the registrar subscribes and publishes in process (other replicas
+   * join it as MQTT clients with MQTT_PASSWORD). It has no retained messages to catch up
+   * on: it started with this process.
+   */
+  private async attachInProcess(broker: Aedes): Promise<void> {
+    const deliver = (packet: { topic: string; payload: Buffer | string }, done: () => void) => {
+      this.onMessage(packet.topic, Buffer.from(packet.payload)).catch((error: unknown) =>
+        this.logger.error({ err: error, topic: packet.topic }, 'MQTT message handling failed'),
+      );
+      done();
+    };
+    for (const filter of REGISTRAR_SUBSCRIPTIONS) {
+      await new Promise<void>((resolve) => broker.subscribe(filter, deliver, resolve));
+    }
+    this.link = inProcessLink(broker);
+    this.listeningSince = new Date();
+  }
+
+  /** An external broker: the registrar's own MQTT client, reconnecting. */
   private async connectClient(): Promise<void> {
-    const embedded = !this.config.mqtt.url;
     const url = this.config.mqtt.url ?? this.brokerUrl;
     const client = await mqtt.connectAsync(url, {
       clientId: `pf-registrar-${randomUUID()}`,
-      username: embedded ? REGISTRAR_USERNAME : this.config.mqtt.username,
-      password: embedded ? this.registrarPassword : this.config.mqtt.password,
+      username: this.config.mqtt.username,
+      password: this.config.mqtt.password,
       protocolVersion: 4,
       clean: true,
       reconnectPeriod: 1000,
@@ -435,6 +495,7 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       throw error;
     }
     this.client = client;
+    this.link = clientLink(client);
     // the first CONNACK came before the listener above; subscriptions are in place now
     this.listeningSince ??= new Date();
   }
@@ -517,7 +578,7 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     // Disconnected, this replica hears nobody: that says nothing about the devices (other
     // replicas may hear them), so it does not judge. Reconnected, it gives every device a
     // full timeout from then, during which the retained statuses and heartbeats arrive.
-    const listeningSince = this.client?.connected ? this.listeningSince : undefined;
+    const listeningSince = this.link?.connected ? this.listeningSince : undefined;
     if (!listeningSince) return 0;
     const silent = await this.devices.markSilentOffline({
       now,
@@ -528,20 +589,17 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     });
     if (silent.length === 0) return 0;
     this.logger.log(`presence timeout: ${silent.length} device(s) marked offline`);
-    const client = this.client;
+    const link = this.link;
     const payload = JSON.stringify({
       state: 'offline',
       reason: PRESENCE_TIMEOUT_REASON,
       ts: now.getTime(),
     });
     for (const { deviceId, orgId } of silent) {
-      if (client?.connected) {
+      if (link?.connected) {
         this.metrics.mqttBytesOut.inc(payload.length);
         try {
-          await client.publishAsync(deviceTopic(deviceId, 'status'), payload, {
-            qos: 1,
-            retain: true,
-          });
+          await link.publish(deviceTopic(deviceId, 'status'), payload, { retain: true });
           continue;
         } catch (error) {
           this.logger.warn({ err: error, deviceId }, 'publishing a timed-out status failed');
