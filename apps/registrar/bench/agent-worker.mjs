@@ -10,13 +10,16 @@ const clients = [];
 
 async function connectAgent(a) {
   const client = await mqtt.connectAsync(a.url, {
-    clientId: a.username,
+    clientId: `pf-agent-${a.deviceId}`, // as the edge agent: dynsec binds the account to it
     username: a.username,
     password: a.password,
     reconnectPeriod: 0,
     keepalive: 300,
     connectTimeout: 60_000,
   });
+  // as the edge agent does (apps/edge-agent/src/mqtt/link.ts): without it, an answer written
+  // while a PUBACK is unacknowledged waits ~40 ms for the broker's delayed ACK (Nagle)
+  client.stream?.setNoDelay?.(true);
   const out = `pf/v1/dev/${a.deviceId}/signal/out`;
   client.on('message', (_topic, payload) => {
     const m = JSON.parse(payload.toString());

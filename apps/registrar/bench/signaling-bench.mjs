@@ -5,11 +5,20 @@
 // its RSS is its own), N agents enroll over HTTP (claim code, challenge, proof) and connect
 // over MQTT with their own credentials and retained presence, simulated by a few worker
 // processes of many mqtt.js clients each (bench/agent-worker.mjs); then BENCH_CONCURRENCY
-// consoles signal in a loop for BENCH_SECONDS: POST /api/sessions, offer over the
-// WebSocket, the agent's answer back over MQTT, hangup. Prints a table and writes
+// consoles signal in a loop for BENCH_SECONDS: a session grant, the offer over the
+// WebSocket, the agent's answer back over MQTT, hangup. The grant is asked for both ways
+// in turn, on the same registrar and agents (BENCH_SESSION_REQUEST, default ws,rest): `ws`
+// as a `request` on the signaling socket, `rest` as POST /api/sessions (what the web
+// console does: in parallel with opening its socket). Prints a table and writes
 // artifacts/bench/registrar.json. Loopback only; stops by itself.
 //
-// BENCH_AGENTS (1000,10000)  BENCH_SECONDS (15)  BENCH_CONCURRENCY (32)
+// BENCH_AGENTS (1000,10000)  BENCH_SECONDS (15)  BENCH_CONCURRENCY (64)
+// BENCH_BROKER (aedes,mosquitto): the MQTT broker of each run, side by side — `aedes`, the
+// embedded broker inside the registrar process (`npm start`'s default), and/or `mosquitto`,
+// a private Mosquitto 2 with the Dynamic Security plugin on a free loopback port, the
+// registrar provisioning each device's account (MQTT_PROVISIONING=dynsec), as in
+// production (docs/operations.md). Runs with `node --import tsx` (the Mosquitto helper is
+// the tests' own, test/mosquitto-broker.ts).
 // BENCH_AGENTS_PER_WORKER (5000)
 // Database: BENCH_POSTGRES_URL (a server URL: a fresh database per run, dropped after),
 // or BENCH_DATABASE_URL (used as is), or by default the embedded PGlite.
@@ -21,7 +30,7 @@
 // File descriptors: the registrar holds one socket per agent, each worker one per agent
 // it simulates: `ulimit -n` must exceed N + a few hundred (checked below).
 import { execSync, fork, spawn } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -40,8 +49,30 @@ const RUNS = String(process.env.BENCH_AGENTS ?? '1000,10000')
   .split(',')
   .map((s) => Number(s.trim()))
   .filter((n) => Number.isInteger(n) && n > 0);
+const BROKERS = String(process.env.BENCH_BROKER ?? 'aedes,mosquitto')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const b of BROKERS) {
+  if (b !== 'aedes' && b !== 'mosquitto') {
+    console.error(`BENCH_BROKER: unknown broker ${b} (aedes, mosquitto)`);
+    process.exit(2);
+  }
+}
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+// 64 consoles: the registrar lets one socket send 50 messages/s (burst 100), and a
+// signaling here is 3 messages (request, offer, hangup), so one console tops out at ~16/s.
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const SESSION_REQUESTS = String(process.env.BENCH_SESSION_REQUEST ?? 'ws,rest')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const m of SESSION_REQUESTS) {
+  if (m !== 'ws' && m !== 'rest') {
+    console.error(`BENCH_SESSION_REQUEST: unknown path ${m} (ws, rest)`);
+    process.exit(2);
+  }
+}
 const PER_WORKER = Number(process.env.BENCH_AGENTS_PER_WORKER ?? 5000);
 const ENROLL_CONCURRENCY = 32;
 const ENROLL_HTTP = Number(process.env.BENCH_ENROLL ?? 200);
@@ -98,6 +129,19 @@ function cpuMsOf(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** A signaling step that takes over STEP_TIMEOUT_MS counts as a failure (never a hang). */
+const STEP_TIMEOUT_MS = 10_000;
+function withTimeout(promise, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no reply in ${STEP_TIMEOUT_MS} ms`)),
+      STEP_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const percentile = (sorted, p) =>
@@ -163,14 +207,64 @@ async function seedDevices(databaseUrl, enrolled, count) {
   }
 }
 
+/**
+ * Gives the devices `enrolled[from..]` (inserted by seedDevices) their Mosquitto accounts:
+ * copies of the account and role the registrar provisioned for enrolled[0] over the
+ * dynsec control topic, each with its own device id and password (PBKDF2-SHA512, as
+ * Mosquitto stores it). Written into the plugin's file while the broker is stopped: one
+ * control command per device would make the plugin rewrite its whole file 10,000 times.
+ */
+async function seedDynsec(broker, enrolled, from) {
+  await broker.stop();
+  const config = JSON.parse(readFileSync(broker.dynsecFile, 'utf8'));
+  const sample = enrolled[0];
+  const client = config.clients.find((c) => c.username === sample.username);
+  const role = client && config.roles.find((r) => r.rolename === client.roles?.[0]?.rolename);
+  if (!client || !role) throw new Error(`no dynsec account/role for ${sample.username}`);
+  const template = JSON.stringify({ client, role });
+  for (const e of enrolled.slice(from)) {
+    const copy = JSON.parse(template.replaceAll(sample.deviceId, e.deviceId));
+    const salt = randomBytes(12);
+    const iterations = copy.client.iterations ?? 101;
+    copy.client.username = e.username;
+    copy.client.salt = salt.toString('base64');
+    copy.client.iterations = iterations;
+    copy.client.password = pbkdf2Sync(e.password, salt, iterations, 64, 'sha512').toString(
+      'base64',
+    );
+    config.clients.push(copy.client);
+    config.roles.push(copy.role);
+  }
+  writeFileSync(broker.dynsecFile, JSON.stringify(config));
+  await broker.start();
+}
+
+/** A private Mosquitto with the Dynamic Security plugin (the tests' helper). */
+async function startMosquitto(dir) {
+  const { createDynsecBroker } = await import('../test/mosquitto-broker.ts');
+  const broker = await createDynsecBroker(dir, {
+    username: 'pf-bench-admin',
+    password: randomBytes(24).toString('base64url'),
+  });
+  await broker.start();
+  return broker;
+}
+
 /** The registrar as a child process; resolves with its URL once it listens. */
-function startRegistrar(databaseUrl, dataDir) {
+function startRegistrar(databaseUrl, dataDir, broker) {
   const env = { ...process.env };
   delete env.DATABASE_URL;
   delete env.MQTT_URL;
   Object.assign(env, {
     PORT: '0',
-    MQTT_PORT: '0',
+    ...(broker
+      ? {
+          MQTT_URL: broker.url,
+          MQTT_USERNAME: broker.admin.username,
+          MQTT_PASSWORD: broker.admin.password,
+          MQTT_PROVISIONING: 'dynsec',
+        }
+      : { MQTT_PORT: '0' }),
     LOG_LEVEL: 'warn',
     DATA_DIR: dataDir,
     BOOTSTRAP_ADMIN_PASSWORD: PASSWORD,
@@ -208,10 +302,11 @@ async function stopRegistrar(child) {
   await exited;
 }
 
-async function run(N) {
+async function run(N, brokerKind) {
   const dataDir = mkdtempSync(join(tmpdir(), 'pf-bench-'));
   const db = await freshDatabase();
-  const { child, url: base } = await startRegistrar(db.url, dataDir);
+  const broker = brokerKind === 'mosquitto' ? await startMosquitto(dataDir) : undefined;
+  const { child, url: base } = await startRegistrar(db.url, dataDir, broker);
   const workers = [];
   const consoles = [];
   const call = async (method, path, body, token) => {
@@ -271,6 +366,7 @@ async function run(N) {
     clearInterval(progress);
     const enrollSeconds = (performance.now() - t0) / 1000;
     if (viaHttp < N) await seedDevices(db.url, enrolled, N - viaHttp);
+    if (viaHttp < N && broker) await seedDynsec(broker, enrolled, viaHttp);
     process.stderr.write(
       `  enrolled ${viaHttp} over HTTP in ${enrollSeconds.toFixed(0)} s, ${N - viaHttp} inserted; connecting…\n`,
     );
@@ -305,118 +401,160 @@ async function run(N) {
     await new Promise((r) => setTimeout(r, 1000));
     const rssConnected = rssOf(child.pid);
 
-    // 3. Signaling: CONCURRENCY consoles, each in a loop: session grant, offer → answer.
-    const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
-    const latencies = [];
-    let failures = 0;
-    let firstFailure;
-    const devices = enrolled.slice(0, connectedClients > 0 ? enrolled.length : 0);
-    const queries0 = await counter('registrar_db_queries_total');
-    // CPU per signaling of each party: the registrar, this load generator, the agents.
-    const cpu0 = {
-      registrar: cpuMsOf(child.pid),
-      load: process.cpuUsage(),
-      agents: workers.reduce((s, w) => s + cpuMsOf(w.pid), 0),
-    };
-    const deadline = performance.now() + SECONDS * 1000;
-    const loops = Array.from({ length: CONCURRENCY }, async () => {
-      const ws = new WebSocket(`${base.replace('http', 'ws')}/api/signal`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      consoles.push(ws);
-      const pending = new Map();
-      ws.on('message', (data) => {
-        const m = JSON.parse(data.toString());
-        if (m.type === 'answer') pending.get(m.sessionId)?.();
-        if (m.type === 'error') {
-          failures++;
-          firstFailure ??= m;
+    // 3. Signaling, once per session-request path (same registrar, same agents):
+    // CONCURRENCY consoles, each in a loop: session grant, offer → answer, hangup.
+    const signalPhase = async (mode) => {
+      const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
+      const latencies = [];
+      let failures = 0;
+      let firstFailure;
+      const devices = enrolled.slice(0, connectedClients > 0 ? enrolled.length : 0);
+      const queries0 = await counter('registrar_db_queries_total');
+      // CPU per signaling of each party: the registrar, this load generator, the agents.
+      const cpu0 = {
+        registrar: cpuMsOf(child.pid),
+        load: process.cpuUsage(),
+        agents: workers.reduce((s, w) => s + cpuMsOf(w.pid), 0),
+        broker: broker ? cpuMsOf(broker.pid()) : 0,
+      };
+      const deadline = performance.now() + SECONDS * 1000;
+      const loops = Array.from({ length: CONCURRENCY }, async () => {
+        const ws = new WebSocket(`${base.replace('http', 'ws')}/api/signal`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        consoles.push(ws);
+        const pending = new Map();
+        const tickets = new Map();
+        ws.on('message', (data) => {
+          const m = JSON.parse(data.toString());
+          if (m.type === 'answer') pending.get(m.sessionId)?.resolve();
+          if (m.type === 'ticket') tickets.get(m.requestId)?.resolve(m);
+          if (m.type === 'error') {
+            failures++;
+            firstFailure ??= m;
+            if (m.requestId) tickets.get(m.requestId)?.reject(new Error(m.message));
+          }
+        });
+        let closed = false;
+        ws.on('close', (code, reason) => {
+          closed = true;
+          const error = new Error(`signaling socket closed (${code} ${reason})`);
+          for (const t of [...tickets.values(), ...pending.values()]) t.reject(error);
+        });
+        let requests = 0;
+        /** A session grant: on the socket (as the console asks), or over REST. */
+        const requestTicket = (deviceId) => {
+          if (mode === 'rest') {
+            return call('POST', '/api/sessions', { deviceId, sessionKey }, token);
+          }
+          const requestId = String(++requests);
+          return new Promise((resolve, reject) => {
+            tickets.set(requestId, { resolve, reject });
+            ws.send(JSON.stringify({ type: 'request', requestId, deviceId, sessionKey }));
+          }).finally(() => tickets.delete(requestId));
+        };
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        while (performance.now() < deadline && devices.length > 0 && !closed) {
+          const e = devices[Math.floor(Math.random() * devices.length)];
+          const start = performance.now();
+          let ticket;
+          try {
+            ticket = await withTimeout(requestTicket(e.deviceId), 'session request');
+            const answered = new Promise((resolve, reject) =>
+              pending.set(ticket.sessionId, { resolve, reject }),
+            );
+            ws.send(
+              JSON.stringify({
+                type: 'offer',
+                deviceId: e.deviceId,
+                grant: ticket.grant,
+                sdp: 'v=0 offer',
+              }),
+            );
+            await withTimeout(answered, 'answer');
+          } catch (error) {
+            failures++;
+            firstFailure ??= { message: error.message };
+            continue;
+          } finally {
+            if (ticket) pending.delete(ticket.sessionId);
+          }
+          ws.send(JSON.stringify({ type: 'hangup', sessionId: ticket.sessionId }));
+          latencies.push(performance.now() - start);
         }
       });
-      await new Promise((resolve, reject) => {
-        ws.once('open', resolve);
-        ws.once('error', reject);
-      });
-      while (performance.now() < deadline && devices.length > 0) {
-        const e = devices[Math.floor(Math.random() * devices.length)];
-        const start = performance.now();
-        const ticket = await call(
-          'POST',
-          '/api/sessions',
-          { deviceId: e.deviceId, sessionKey },
-          token,
-        );
-        const answered = new Promise((resolve) => pending.set(ticket.sessionId, resolve));
-        ws.send(
-          JSON.stringify({
-            type: 'offer',
-            deviceId: e.deviceId,
-            grant: ticket.grant,
-            sdp: 'v=0 offer',
-          }),
-        );
-        await answered;
-        pending.delete(ticket.sessionId);
-        ws.send(JSON.stringify({ type: 'hangup', sessionId: ticket.sessionId }));
-        latencies.push(performance.now() - start);
-      }
-    });
-    t0 = performance.now();
-    await Promise.all(loops);
-    const signalSeconds = (performance.now() - t0) / 1000;
-    const loadCpu = process.cpuUsage(cpu0.load);
-    const cpuMs = {
-      registrar: cpuMsOf(child.pid) - cpu0.registrar,
-      loadGenerator: (loadCpu.user + loadCpu.system) / 1000,
-      agents: workers.reduce((s, w) => s + cpuMsOf(w.pid), 0) - cpu0.agents,
+      t0 = performance.now();
+      await Promise.all(loops);
+      const signalSeconds = (performance.now() - t0) / 1000;
+      const loadCpu = process.cpuUsage(cpu0.load);
+      const cpuMs = {
+        registrar: cpuMsOf(child.pid) - cpu0.registrar,
+        loadGenerator: (loadCpu.user + loadCpu.system) / 1000,
+        agents: workers.reduce((s, w) => s + cpuMsOf(w.pid), 0) - cpu0.agents,
+        ...(broker ? { broker: cpuMsOf(broker.pid()) - cpu0.broker } : {}),
+      };
+      latencies.sort((a, b) => a - b);
+      await new Promise((r) => setTimeout(r, 300)); // let the audit buffer flush
+      const queries = (await counter('registrar_db_queries_total')) - queries0;
+      const rssEnd = rssOf(child.pid);
+      const brokerRss = broker ? rssOf(broker.pid()) : undefined;
+      const bytes = {
+        ws:
+          (await counter('registrar_ws_bytes_in_total')) +
+          (await counter('registrar_ws_bytes_out_total')),
+        mqtt:
+          (await counter('registrar_mqtt_bytes_in_total')) +
+          (await counter('registrar_mqtt_bytes_out_total')),
+      };
+      return {
+        sessionRequest: mode === 'ws' ? 'signaling WebSocket' : 'POST /api/sessions',
+        broker: brokerKind === 'mosquitto' ? 'Mosquitto 2 (dynsec), own process' : 'embedded aedes',
+        agents: N,
+        agentWorkers: workers.length,
+        concurrency: CONCURRENCY,
+        enrolledOverHttp: viaHttp,
+        enrollPerSecond: viaHttp / enrollSeconds,
+        connectedAgents: connectedClients,
+        onlineAtRegistrar: online,
+        connectFailures,
+        ...(firstConnectError ? { firstConnectError } : {}),
+        mqttConnectSeconds: connectSeconds,
+        signalings: latencies.length,
+        signalingsPerSecond: latencies.length / signalSeconds,
+        latencyMs: {
+          p50: percentile(latencies, 0.5),
+          p95: percentile(latencies, 0.95),
+          p99: percentile(latencies, 0.99),
+        },
+        failures,
+        ...(firstFailure ? { firstFailure } : {}),
+        dbQueriesPerSignaling: queries / Math.max(1, latencies.length),
+        cpuMsPerSignaling: Object.fromEntries(
+          Object.entries(cpuMs).map(([k, v]) => [k, v / Math.max(1, latencies.length)]),
+        ),
+        registrarRssMiB: {
+          start: rssStart.rssMiB,
+          connected: rssConnected.rssMiB,
+          afterSignaling: rssEnd.rssMiB,
+          peak: rssEnd.peakMiB,
+        },
+        ...(brokerRss ? { brokerRssMiB: { afterSignaling: brokerRss.rssMiB } } : {}),
+        bytesPerSignaling: {
+          ws: bytes.ws / Math.max(1, latencies.length),
+          mqtt: bytes.mqtt / Math.max(1, latencies.length),
+        },
+      };
     };
-    latencies.sort((a, b) => a - b);
-    await new Promise((r) => setTimeout(r, 300)); // let the audit buffer flush
-    const queries = (await counter('registrar_db_queries_total')) - queries0;
-    const rssEnd = rssOf(child.pid);
-    const bytes = {
-      ws:
-        (await counter('registrar_ws_bytes_in_total')) +
-        (await counter('registrar_ws_bytes_out_total')),
-      mqtt:
-        (await counter('registrar_mqtt_bytes_in_total')) +
-        (await counter('registrar_mqtt_bytes_out_total')),
-    };
-    return {
-      agents: N,
-      agentWorkers: workers.length,
-      concurrency: CONCURRENCY,
-      enrolledOverHttp: viaHttp,
-      enrollPerSecond: viaHttp / enrollSeconds,
-      connectedAgents: connectedClients,
-      onlineAtRegistrar: online,
-      connectFailures,
-      ...(firstConnectError ? { firstConnectError } : {}),
-      mqttConnectSeconds: connectSeconds,
-      signalings: latencies.length,
-      signalingsPerSecond: latencies.length / signalSeconds,
-      latencyMs: {
-        p50: percentile(latencies, 0.5),
-        p95: percentile(latencies, 0.95),
-        p99: percentile(latencies, 0.99),
-      },
-      failures,
-      ...(firstFailure ? { firstFailure } : {}),
-      dbQueriesPerSignaling: queries / Math.max(1, latencies.length),
-      cpuMsPerSignaling: Object.fromEntries(
-        Object.entries(cpuMs).map(([k, v]) => [k, v / Math.max(1, latencies.length)]),
-      ),
-      registrarRssMiB: {
-        start: rssStart.rssMiB,
-        connected: rssConnected.rssMiB,
-        afterSignaling: rssEnd.rssMiB,
-        peak: rssEnd.peakMiB,
-      },
-      bytesPerSignaling: {
-        ws: bytes.ws / Math.max(1, latencies.length),
-        mqtt: bytes.mqtt / Math.max(1, latencies.length),
-      },
-    };
+    const results = [];
+    for (const mode of SESSION_REQUESTS) {
+      process.stderr.write(`  signaling (session requests: ${mode})…\n`);
+      results.push(await signalPhase(mode));
+      for (const ws of consoles.splice(0)) ws.terminate();
+    }
+    return results;
   } finally {
     for (const ws of consoles) ws.terminate();
     await Promise.all(
@@ -430,6 +568,7 @@ async function run(N) {
       ),
     );
     await stopRegistrar(child);
+    await broker?.stop();
     await db.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -445,9 +584,11 @@ if (Number.isFinite(limit) && limit < Math.min(largest, PER_WORKER) + 512) {
 }
 
 const runs = [];
-for (const n of RUNS) {
-  process.stderr.write(`registrar bench: ${n} agents…\n`);
-  runs.push(await run(n));
+for (const brokerKind of BROKERS) {
+  for (const n of RUNS) {
+    process.stderr.write(`registrar bench: ${n} agents, ${brokerKind}…\n`);
+    runs.push(...(await run(n, brokerKind)));
+  }
 }
 const result = {
   machine: {
@@ -458,7 +599,6 @@ const result = {
     fdLimit: limit,
   },
   database: POSTGRES_URL || DATABASE_URL ? 'postgresql' : 'pglite',
-  broker: 'embedded aedes',
   seconds: SECONDS,
   runs,
 };
@@ -466,7 +606,7 @@ console.log('\nregistrar signaling benchmark');
 console.table(
   Object.fromEntries(
     runs.map((r) => [
-      `N=${r.agents}`,
+      `${r.broker.startsWith('Mosquitto') ? 'mosquitto' : 'aedes'} ${r.sessionRequest.startsWith('POST') ? 'REST' : 'WS'} N=${r.agents}`,
       {
         'connected agents': r.connectedAgents,
         'online (registrar)': r.onlineAtRegistrar,
@@ -480,6 +620,7 @@ console.table(
         'registrar CPU ms/signaling': Number(r.cpuMsPerSignaling.registrar.toFixed(2)),
         'bench CPU ms/signaling': Number(r.cpuMsPerSignaling.loadGenerator.toFixed(2)),
         'agents CPU ms/signaling': Number(r.cpuMsPerSignaling.agents.toFixed(2)),
+        'broker CPU ms/signaling': r.cpuMsPerSignaling.broker?.toFixed(2) ?? '(in registrar)',
         'RSS connected (MiB)': Math.round(r.registrarRssMiB.connected),
         'RSS peak (MiB)': Math.round(r.registrarRssMiB.peak),
         failures: r.failures,

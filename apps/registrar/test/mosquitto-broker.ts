@@ -67,6 +67,10 @@ export interface DynsecBroker {
   url: string;
   port: number;
   admin: { username: string; password: string };
+  /** The plugin's JSON file (edited only while the broker is stopped). */
+  dynsecFile: string;
+  /** The running process's pid (undefined while stopped). */
+  pid(): number | undefined;
   /** Starts (or restarts) the process on the same port and dynsec file. */
   start(): Promise<void>;
   /** SIGTERM, and waits for the exit (SIGKILL if it takes long). */
@@ -107,6 +111,8 @@ export async function createDynsecBroker(
       `plugin ${plugin}`,
       `plugin_opt_config_file ${dynsecFile}`,
       'persistence false',
+      // as in docker/mosquitto: small signaling messages go out at once (no Nagle delay)
+      'set_tcp_nodelay true',
       'log_dest stdout',
       'log_type error',
       'log_type warning',
@@ -124,6 +130,8 @@ export async function createDynsecBroker(
     url: `mqtt://127.0.0.1:${port}`,
     port,
     admin,
+    dynsecFile,
+    pid: () => child?.pid,
     log: () => output,
     async start() {
       if (child) throw new Error('mosquitto already running');
