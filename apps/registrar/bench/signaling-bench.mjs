@@ -49,30 +49,25 @@ const RUNS = String(process.env.BENCH_AGENTS ?? '1000,10000')
   .split(',')
   .map((s) => Number(s.trim()))
   .filter((n) => Number.isInteger(n) && n > 0);
-const BROKERS = String(process.env.BENCH_BROKER ?? 'aedes,mosquitto')
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
-for (const b of BROKERS) {
-  if (b !== 'aedes' && b !== 'mosquitto') {
-    console.error(`BENCH_BROKER: unknown broker ${b} (aedes, mosquitto)`);
+/** A comma-separated env list of allowed words (exits with a clear message otherwise). */
+function listEnv(name, fallback, allowed) {
+  const values = String(process.env[name] ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = values.find((v) => !allowed.includes(v));
+  if (unknown !== undefined) {
+    console.error(`${name}: unknown value ${unknown} (${allowed.join(', ')})`);
     process.exit(2);
   }
+  return values;
 }
+const BROKERS = listEnv('BENCH_BROKER', 'aedes,mosquitto', ['aedes', 'mosquitto']);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 // 64 consoles: the registrar lets one socket send 50 messages/s (burst 100), and a
 // signaling here is 3 messages (request, offer, hangup), so one console tops out at ~16/s.
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const SESSION_REQUESTS = String(process.env.BENCH_SESSION_REQUEST ?? 'ws,rest')
-  .split(',')
-  .map((s) => s.trim())
-  .filter(Boolean);
-for (const m of SESSION_REQUESTS) {
-  if (m !== 'ws' && m !== 'rest') {
-    console.error(`BENCH_SESSION_REQUEST: unknown path ${m} (ws, rest)`);
-    process.exit(2);
-  }
-}
+const SESSION_REQUESTS = listEnv('BENCH_SESSION_REQUEST', 'ws,rest', ['ws', 'rest']);
 const PER_WORKER = Number(process.env.BENCH_AGENTS_PER_WORKER ?? 5000);
 const ENROLL_CONCURRENCY = 32;
 const ENROLL_HTTP = Number(process.env.BENCH_ENROLL ?? 200);

@@ -107,6 +107,14 @@ async function ticket(api: Api, deviceId: string, role?: string) {
   return r;
 }
 
+/** A new member of the org (no grants yet), signed in on replica A. */
+async function newMember(email: string, password: string) {
+  await adminA.post('/api/users', { email, name: email.split('@')[0], password, role: 'member' });
+  const api = await new Api(replicaA.url).login(email, password);
+  const id = (await api.get('/api/auth/me')).body.user.id as string;
+  return { api, id };
+}
+
 /** An enrolled agent on A's broker, a console on replica B (ready), a session ticket. */
 async function agentConsoleAndTicket() {
   const creds = await enrollAgent(adminA);
@@ -314,14 +322,7 @@ describe('signaling across replicas', () => {
 
   it('refuses offers without a valid grant of one’s own, and after the grant is removed', async () => {
     const creds = await enrollAgent(adminA);
-    await adminA.post('/api/users', {
-      email: 'm@example.com',
-      name: 'M',
-      password: 'member password 1',
-      role: 'member',
-    });
-    const member = await new Api(replicaA.url).login('m@example.com', 'member password 1');
-    const memberId = (await member.get('/api/auth/me')).body.user.id;
+    const { api: member, id: memberId } = await newMember('m@example.com', 'member password 1');
     const c = await openConsole(replicaB.url, member.token!);
     await c.next((m) => m.type === 'ready');
 
@@ -364,14 +365,7 @@ describe('signaling across replicas', () => {
     // Authorization data is cached for signaling; a change through this replica clears it.
     const creds = await enrollAgent(adminA);
     const agent = await startAgent(creds);
-    await adminA.post('/api/users', {
-      email: 'cache@example.com',
-      name: 'C',
-      password: 'member password 2',
-      role: 'member',
-    });
-    const member = await new Api(replicaA.url).login('cache@example.com', 'member password 2');
-    const memberId = (await member.get('/api/auth/me')).body.user.id;
+    const { api: member, id: memberId } = await newMember('cache@example.com', 'member password 2');
     const g = await adminA.post('/api/grants', {
       userId: memberId,
       deviceId: creds.deviceId,
@@ -463,14 +457,10 @@ describe('signaling across replicas', () => {
 
   it('a refused session request answers with its requestId: unknown device, role above the grant, bad key', async () => {
     const creds = await enrollAgent(adminA);
-    await adminA.post('/api/users', {
-      email: 'ws-viewer@example.com',
-      name: 'V',
-      password: 'viewer password 1',
-      role: 'member',
-    });
-    const viewer = await new Api(replicaA.url).login('ws-viewer@example.com', 'viewer password 1');
-    const viewerId = (await viewer.get('/api/auth/me')).body.user.id;
+    const { api: viewer, id: viewerId } = await newMember(
+      'ws-viewer@example.com',
+      'viewer password 1',
+    );
     await adminA.post('/api/grants', {
       userId: viewerId,
       deviceId: creds.deviceId,
