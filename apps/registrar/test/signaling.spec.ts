@@ -506,7 +506,7 @@ describe('signaling across replicas', () => {
     expect(await c.next()).toMatchObject({ type: 'ticket', requestId: 'ok', role: 'viewer' });
   });
 
-  it('signing out closes the socket at once; a session ended elsewhere is noticed before the next request', async () => {
+  it('signing out or a password change closes the socket at once; a session ended elsewhere is noticed before the next request', async () => {
     const creds = await enrollAgent(adminA);
     const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
     const closed = (ws: WebSocket) =>
@@ -520,6 +520,27 @@ describe('signaling across replicas', () => {
     expect((await here.post('/api/auth/logout', {})).status).toBeLessThan(300);
     expect(await c1Closed).toBe(4401);
     expect(await c1.next()).toMatchObject({ type: 'error', code: 'UNAUTHENTICATED' });
+
+    // A password change through this replica ends the user's other sessions' sockets at
+    // once, and keeps the socket of the session that changed it.
+    const { api: first } = await newMember('pw-sock@example.com', 'socket password 1');
+    const second = await new Api(replicaB.url).login('pw-sock@example.com', 'socket password 1');
+    const keeper = new Api(replicaB.url, first.token);
+    const kept = await openConsole(replicaB.url, first.token!);
+    const other = await openConsole(replicaB.url, second.token!);
+    await kept.next((m) => m.type === 'ready');
+    await other.next((m) => m.type === 'ready');
+    const otherClosed = closed(other.ws);
+    const changed = await keeper.post('/api/auth/password', {
+      currentPassword: 'socket password 1',
+      newPassword: 'socket password 2',
+    });
+    expect(changed.status).toBe(204);
+    expect(await otherClosed).toBe(4401);
+    // still served (the member holds no grant on the device: NOT_FOUND, not UNAUTHENTICATED)
+    kept.send({ type: 'request', requestId: 'kept', deviceId: creds.deviceId, sessionKey });
+    expect(await kept.next((m) => m.requestId === 'kept')).toMatchObject({ code: 'NOT_FOUND' });
+    expect(kept.ws.readyState).toBe(WebSocket.OPEN);
 
     // Signed out through the other replica: this one re-reads the session once its check is
     // older than the authorization TTL, and refuses instead of issuing a grant.

@@ -17,9 +17,12 @@ export interface LoginResult {
 const invalidCredentials = () =>
   new DomainError(ErrorCode.INVALID_CREDENTIALS, 'invalid e-mail or password');
 
+/** Login sessions that just ended: one, or every session of a user but one. */
+export type EndedSessions = { sessionHash: string } | { userId: string; except: string };
+
 @Injectable()
 export class AuthService {
-  private readonly sessionEnded: ((sessionHash: string) => void)[] = [];
+  private readonly sessionsEnded: ((ended: EndedSessions) => void)[] = [];
 
   constructor(
     private readonly repo: AuthRepository,
@@ -125,14 +128,18 @@ export class AuthService {
     };
   }
 
-  /** Called with a login session's hash when it is signed out on this replica. */
-  onSessionEnded(listener: (sessionHash: string) => void): void {
-    this.sessionEnded.push(listener);
+  /** Called when login sessions end through this replica (sign-out, password change). */
+  onSessionsEnded(listener: (ended: EndedSessions) => void): void {
+    this.sessionsEnded.push(listener);
+  }
+
+  private ended(e: EndedSessions): void {
+    for (const listener of this.sessionsEnded) listener(e);
   }
 
   async logout(p: Principal, sourceIp: string | null): Promise<void> {
     await this.repo.deleteSession(p.sessionHash);
-    for (const listener of this.sessionEnded) listener(p.sessionHash);
+    this.ended({ sessionHash: p.sessionHash });
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',
@@ -153,6 +160,7 @@ export class AuthService {
       throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'current password is wrong');
     }
     await this.repo.changePassword(p.userId, await hashPassword(next), p.sessionHash);
+    this.ended({ userId: p.userId, except: p.sessionHash });
     await this.audit.record({
       orgId: p.orgId,
       actorType: 'user',

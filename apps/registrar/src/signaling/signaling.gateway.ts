@@ -5,7 +5,8 @@
 //   same audit entry), answered by `ticket`: a console needs no HTTP request per session.
 // - The socket's login session is re-checked when it is older than AUTHZ_CACHE_TTL_MS
 //   before a request or an offer (signed out, expired, disabled, membership gone: the
-//   socket is closed), and at once when it is signed out on this replica.
+//   socket is closed), and at once when it is signed out (or its user's password changed,
+//   ending the user's other sessions) on this replica.
 // - An offer carries the grant from a request (or POST /api/sessions): it must verify with this
 //   registrar's key, belong to this user and org, and the user must still hold at least the
 //   granted role on the device. The session id is the grant's `sid`.
@@ -145,9 +146,14 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
       });
     });
     this.mqtt.onSignalOut((deviceId, message) => this.fromAgent(deviceId, message));
-    this.auth.onSessionEnded((sessionHash) => {
+    this.auth.onSessionsEnded((ended) => {
       for (const conn of this.conns) {
-        if (conn.principal.sessionHash === sessionHash) this.endSession(conn);
+        const { sessionHash, userId } = conn.principal;
+        const gone =
+          'userId' in ended
+            ? userId === ended.userId && sessionHash !== ended.except
+            : sessionHash === ended.sessionHash;
+        if (gone) this.endSession(conn);
       }
     });
     this.mqtt.onPresence((e) => {
