@@ -400,29 +400,24 @@ async function main(): Promise<void> {
       }
 
       // 3. Small GET latency vs raw ping-pong (same two processes).
-      const ping = new Uint8Array(16).fill(0x50);
-      const rawRtt: number[] = [];
-      for (let i = 0; i < SMALL_N + 50; i++) {
-        const started = performance.now();
-        await new Promise<void>((resolve) => {
-          raw.transport.onMessage(() => resolve());
-          raw.transport.send(ping);
-        });
-        if (i >= 50) rawRtt.push(performance.now() - started);
-      }
+      /** SMALL_N round trips of one message on the raw channel (after 50 warm-up ones). */
+      const pingPong = async (message: Uint8Array): Promise<number[]> => {
+        const rtt: number[] = [];
+        for (let i = 0; i < SMALL_N + 50; i++) {
+          const started = performance.now();
+          await new Promise<void>((resolve) => {
+            raw.transport.onMessage(() => resolve());
+            raw.transport.send(message);
+          });
+          if (i >= 50) rtt.push(performance.now() - started);
+        }
+        return rtt;
+      };
+      const rawRtt = await pingPong(new Uint8Array(16).fill(0x50));
       // The same ping-pong with a responder that works LATE_REPLY_US before it answers (as a
       // handler does): on a machine whose idle threads wake slowly, a late reply costs more
       // than its own delay (docs/performance.md, "the cost of a late reply").
-      const lateRtt: number[] = [];
-      const late = rawLateEchoCommand(LATE_REPLY_US);
-      for (let i = 0; i < SMALL_N + 50; i++) {
-        const started = performance.now();
-        await new Promise<void>((resolve) => {
-          raw.transport.onMessage(() => resolve());
-          raw.transport.send(late);
-        });
-        if (i >= 50) lateRtt.push(performance.now() - started);
-      }
+      const lateRtt = await pingPong(rawLateEchoCommand(LATE_REPLY_US));
       const getRtt: number[] = [];
       for (let i = 0; i < SMALL_N + 50; i++) {
         const started = performance.now();
