@@ -14,6 +14,10 @@ import { NAME_PATTERN } from '../devices/devices.dto.js';
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
+/** `x` of an Ed25519 public JWK: base64url (no padding) of the 32-byte key. */
+export const ED25519_X_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+export const ED25519_X_MESSAGE = 'x must be base64url of 32 bytes';
+
 export class PublicJwkDto {
   @ApiProperty({ example: 'OKP' })
   @Equals('OKP')
@@ -25,7 +29,7 @@ export class PublicJwkDto {
 
   @ApiProperty({ description: 'base64url of the 32-byte public key' })
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{43}$/, { message: 'x must be base64url of 32 bytes' })
+  @Matches(ED25519_X_PATTERN, { message: ED25519_X_MESSAGE })
   x!: string;
 }
 

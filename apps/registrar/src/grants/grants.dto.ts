@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID, Matches } from 'class-validator';
+import { GRANT_ROLES, type GrantRole } from './grants.types.js';
 
 export const TAG_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,62}$/;
 export const TAG_MESSAGE = 'tags are 1-63 of a-z 0-9 . _ : - (lower case, starting alphanumeric)';
-const ROLES = ['viewer', 'operator', 'admin'] as const;
 
 export class CreateGrantDto {
   @ApiPropertyOptional({ description: 'Exactly one of userId, groupId' })
@@ -26,15 +26,15 @@ export class CreateGrantDto {
   @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
   deviceTag?: string;
 
-  @ApiProperty({ enum: ROLES })
-  @IsIn(ROLES)
-  role!: (typeof ROLES)[number];
+  @ApiProperty({ enum: GRANT_ROLES })
+  @IsIn(GRANT_ROLES)
+  role!: GrantRole;
 }
 
 export class UpdateGrantDto {
-  @ApiProperty({ enum: ROLES })
-  @IsIn(ROLES)
-  role!: (typeof ROLES)[number];
+  @ApiProperty({ enum: GRANT_ROLES })
+  @IsIn(GRANT_ROLES)
+  role!: GrantRole;
 }
 
 export class ListGrantsQueryDto {

@@ -1,4 +1,6 @@
-export type GrantRole = 'viewer' | 'operator' | 'admin';
+/** Grant roles, weakest first. */
+export const GRANT_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type GrantRole = (typeof GRANT_ROLES)[number];
 export type GrantSubjectType = 'user' | 'group';
 
 export interface GrantView {

@@ -234,17 +234,20 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    if (!this.config.mqtt.url) await this.startEmbeddedBroker();
-    else if (this.config.mqtt.provisioning === 'none') {
-      this.logger.warn(
-        'external MQTT broker without provisioning (MQTT_PROVISIONING=none): the registrar ' +
-          'creates no broker accounts or ACLs, so the MQTT credentials it hands out at ' +
-          'enrollment work only if the broker is set up for them (anonymous or managed ' +
-          'elsewhere); set MQTT_PROVISIONING=dynsec for Mosquitto (docs/operations.md)',
-      );
+    const url = this.config.mqtt.url;
+    if (!url) {
+      await this.attachInProcess(await this.startEmbeddedBroker());
+    } else {
+      if (this.config.mqtt.provisioning === 'none') {
+        this.logger.warn(
+          'external MQTT broker without provisioning (MQTT_PROVISIONING=none): the registrar ' +
+            'creates no broker accounts or ACLs, so the MQTT credentials it hands out at ' +
+            'enrollment work only if the broker is set up for them (anonymous or managed ' +
+            'elsewhere); set MQTT_PROVISIONING=dynsec for Mosquitto (docs/operations.md)',
+        );
+      }
+      await this.connectClient(url);
     }
-    if (this.broker) await this.attachInProcess(this.broker);
-    else await this.connectClient();
     this.presenceTimer = setInterval(
       () => this.schedulePresenceSweep(),
       this.config.presence.sweepIntervalMs,
@@ -367,7 +370,7 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
       });
   }
 
-  private async startEmbeddedBroker(): Promise<void> {
+  private async startEmbeddedBroker(): Promise<Aedes> {
     const broker = await Aedes.createBroker({
       id: `pf-registrar-${randomUUID()}`,
       authenticate: (client, username, password, done) => {
@@ -417,6 +420,7 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
     this.broker = broker;
     this.server = server;
     this.logger.log(`embedded MQTT broker (aedes, MQTT 3.1.1) on ${this.brokerUrl}`);
+    return broker;
   }
 
   private async authenticate(
@@ -461,8 +465,7 @@ export class MqttService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** An external broker: the registrar's own MQTT client, reconnecting. */
-  private async connectClient(): Promise<void> {
-    const url = this.config.mqtt.url ?? this.brokerUrl;
+  private async connectClient(url: string): Promise<void> {
     const client = await mqtt.connectAsync(url, {
       clientId: `pf-registrar-${randomUUID()}`,
       username: this.config.mqtt.username,

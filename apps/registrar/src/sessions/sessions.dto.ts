@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
 import { PublicJwkDto } from '../enrollment/enrollment.dto.js';
+import { GRANT_ROLES, type GrantRole } from '../grants/grants.types.js';
 
 export class CreateSessionDto {
   @ApiProperty()
@@ -15,10 +16,10 @@ export class CreateSessionDto {
   sessionKey!: PublicJwkDto;
 
   @ApiPropertyOptional({
-    enum: ['viewer', 'operator', 'admin'],
+    enum: GRANT_ROLES,
     description: 'Default: the role you hold',
   })
   @IsOptional()
-  @IsIn(['viewer', 'operator', 'admin'])
-  role?: 'viewer' | 'operator' | 'admin';
+  @IsIn(GRANT_ROLES)
+  role?: GrantRole;
 }

@@ -29,15 +29,16 @@ export interface SessionTicket {
   iceServers: IceServer[];
 }
 
-/**
- * Grants this replica signed and no offer has used yet, by signature (base64url) → signing
- * input: an offer carrying exactly those bytes needs no signature check (the replica made
- * it). Bounded; an entry evicted, expired or used once falls back to verification.
- */
+/** How many unused grants `SessionsService` remembers having signed. */
 const ISSUED_MAX = 10_000;
 
 @Injectable()
 export class SessionsService {
+  /**
+   * Grants this replica signed and no offer has used yet, by signature (base64url) →
+   * signing input: an offer carrying exactly those bytes needs no signature check (the
+   * replica made it). An entry evicted, expired or used once falls back to verification.
+   */
   private readonly issued = new TtlCache<string>(DEFAULT_GRANT_TTL_S * 1000, ISSUED_MAX);
 
   constructor(

@@ -1,5 +1,7 @@
 // WebSocket signaling messages between a console and the registrar (docs/signaling.md).
 import { z } from 'zod';
+import { ED25519_X_PATTERN, ED25519_X_MESSAGE } from '../enrollment/enrollment.dto.js';
+import { GRANT_ROLES } from '../grants/grants.types.js';
 import type { SessionTicket } from '../sessions/sessions.service.js';
 
 const id = z.string().uuid();
@@ -26,7 +28,7 @@ const pathType = z.enum(['host', 'srflx', 'prflx', 'relay', 'unknown']);
 const sessionKey = z.object({
   kty: z.literal('OKP'),
   crv: z.literal('Ed25519'),
-  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'x must be base64url of 32 bytes'),
+  x: z.string().regex(ED25519_X_PATTERN, ED25519_X_MESSAGE),
 });
 
 export const consoleMessageSchema = z.discriminatedUnion('type', [
@@ -39,7 +41,7 @@ export const consoleMessageSchema = z.discriminatedUnion('type', [
     requestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'requestId: 1–64 of [A-Za-z0-9_-]'),
     deviceId: id,
     sessionKey,
-    role: z.enum(['viewer', 'operator', 'admin']).optional(),
+    role: z.enum(GRANT_ROLES).optional(),
   }),
   z.object({
     type: z.literal('offer'),
