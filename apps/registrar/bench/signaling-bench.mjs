@@ -425,9 +425,12 @@ async function run(N, brokerKind) {
           if (m.type === 'answer') pending.get(m.sessionId)?.resolve();
           if (m.type === 'ticket') tickets.get(m.requestId)?.resolve(m);
           if (m.type === 'error') {
-            failures++;
+            // fails the step waiting for it (counted once, by the loop below)
             firstFailure ??= m;
-            if (m.requestId) tickets.get(m.requestId)?.reject(new Error(m.message));
+            const error = new Error(`${m.code}: ${m.message}`);
+            const ticket = m.requestId ? tickets.get(m.requestId) : undefined;
+            if (ticket) ticket.reject(error);
+            else for (const p of pending.values()) p.reject(error);
           }
         });
         let closed = false;
@@ -437,7 +440,7 @@ async function run(N, brokerKind) {
           for (const t of [...tickets.values(), ...pending.values()]) t.reject(error);
         });
         let requests = 0;
-        /** A session grant: on the socket (as the console asks), or over REST. */
+        /** A session grant: on the socket, or over REST (as the web console asks). */
         const requestTicket = (deviceId) => {
           if (mode === 'rest') {
             return call('POST', '/api/sessions', { deviceId, sessionKey }, token);
