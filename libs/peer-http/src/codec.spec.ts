@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concat, frameArb } from '../test/support/arbitraries.js';
 import { decodeAll, Decoder } from './decode.js';
-import { encode } from './encode.js';
+import { encode, encodeDataInto } from './encode.js';
 import { PeerHttpError, ReasonCode } from './errors.js';
 import { FRAME_HEADER_SIZE, MAX_INT31, type DecodedFrame, type Frame } from './frame.js';
 
@@ -82,6 +82,23 @@ describe('codec', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('writes a DATA frame into a reused buffer exactly as encode does', () => {
+    const out = new Uint8Array(FRAME_HEADER_SIZE + 4096).fill(0xee);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: MAX_INT31 }),
+        fc.uint8Array({ maxLength: 4096 }),
+        (streamId, data) => {
+          const frame = encodeDataInto(out, streamId, data);
+          expect(frame.buffer).toBe(out.buffer);
+          expect(frame).toEqual(encode({ type: 'DATA', streamId, data }));
+        },
+      ),
+    );
+    expect(() => encodeDataInto(new Uint8Array(13), 1, new Uint8Array(4))).toThrow(RangeError);
+    expect(() => encodeDataInto(out, 0, new Uint8Array(4))).toThrow(PeerHttpError);
   });
 
   it('decodes a stream split at every byte offset', () => {

@@ -123,6 +123,22 @@ function frameBytes(
   return out;
 }
 
+/**
+ * Writes a DATA frame into `out` (at least 10 + data.length bytes) and returns the frame's
+ * bytes, a view of `out`: for a sender that reuses one buffer for bulk frames because its
+ * transport copies each message on send.
+ */
+export function encodeDataInto(out: Uint8Array, streamId: number, data: Uint8Array): Uint8Array {
+  const size = FRAME_HEADER_SIZE + data.length;
+  if (out.length < size) throw new RangeError(`DATA frame of ${size} bytes does not fit`);
+  out[0] = FrameType.DATA;
+  out[1] = 0;
+  putU32(out, 2, streamIdOf({ streamId }));
+  putU32(out, 6, data.length);
+  out.set(data, FRAME_HEADER_SIZE);
+  return out.subarray(0, size);
+}
+
 const EMPTY = new Uint8Array(0);
 
 function u32(value: number): Uint8Array {

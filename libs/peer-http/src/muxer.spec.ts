@@ -8,6 +8,7 @@ import { ReasonCode } from './errors.js';
 import type { DecodedFrame, Frame, HelloFrame } from './frame.js';
 import { createPeerHttp, type PeerHttpSession } from './session.js';
 import { createMemoryTransportPair, type MemoryTransport } from './transports/memory.js';
+import type { Transport } from './transport.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -369,5 +370,94 @@ describe('memory transport', () => {
     b.onMessage((m) => got.push(m[0]!));
     await sleep(1);
     expect(got).toEqual([1, 2]);
+  });
+});
+
+/** Passes everything to a memory end and keeps each message given to `send`, as given. */
+class RecordingTransport implements Transport {
+  readonly sent: Uint8Array[] = [];
+  constructor(
+    private readonly inner: MemoryTransport,
+    readonly copiesOnSend: boolean,
+  ) {}
+  get maxMessageSize() {
+    return this.inner.maxMessageSize;
+  }
+  get bufferedAmount() {
+    return this.inner.bufferedAmount;
+  }
+  get bufferedAmountLowThreshold() {
+    return this.inner.bufferedAmountLowThreshold;
+  }
+  set bufferedAmountLowThreshold(bytes: number) {
+    this.inner.bufferedAmountLowThreshold = bytes;
+  }
+  get isOpen() {
+    return this.inner.isOpen;
+  }
+  send(message: Uint8Array): void {
+    this.sent.push(message);
+    this.inner.send(message);
+  }
+  close(): void {
+    this.inner.close();
+  }
+  onMessage(listener: ((message: Uint8Array) => void) | undefined): void {
+    this.inner.onMessage(listener);
+  }
+  onBufferedAmountLow(listener: (() => void) | undefined): void {
+    this.inner.onBufferedAmountLow(listener);
+  }
+  onClose(listener: ((error?: Error) => void) | undefined): void {
+    this.inner.onClose(listener);
+  }
+}
+
+describe('bulk DATA frames and the transport’s copiesOnSend', () => {
+  const CHUNKS = [1, 2, 3].map((fill) => new Uint8Array(65536).fill(fill));
+
+  async function serveChunks(copiesOnSend: boolean) {
+    const [a, b] = createMemoryTransportPair();
+    const recording = new RecordingTransport(a, copiesOnSend);
+    const server = createPeerHttp(recording, {
+      handler: () => {
+        let next = 0;
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            pull(controller) {
+              const chunk = CHUNKS[next++];
+              if (chunk) controller.enqueue(chunk);
+              else controller.close();
+            },
+          }),
+        );
+      },
+    });
+    const client = createPeerHttp(b);
+    const body = new Uint8Array(await (await client.get('/')).arrayBuffer());
+    await client.close();
+    await server.close().catch(() => undefined);
+    const bulk = recording.sent.filter((m) => m.length >= 32 * 1024);
+    return { body, bulk };
+  }
+
+  const expected = new Uint8Array(3 * 65536);
+  CHUNKS.forEach((chunk, i) => expected.set(chunk, i * 65536));
+
+  it('gives a transport that may keep its messages one buffer per frame', async () => {
+    const { body, bulk } = await serveChunks(false);
+    expect(body).toEqual(expected);
+    // each message the transport kept still holds its own frame
+    const decoder = new Decoder({ maxFrameSize: 1 << 20 });
+    const payloads = bulk.flatMap((m) => [...decoder.push(m)]);
+    expect(payloads.map((f) => (f.type === 'DATA' ? f.data[0] : -1))).toEqual([1, 2, 3]);
+    expect(new Set(bulk.map((m) => m.buffer)).size).toBe(3);
+  });
+
+  it('reuses one buffer for the bulk frames of a transport that copies', async () => {
+    const { body, bulk } = await serveChunks(true);
+    expect(body).toEqual(expected);
+    expect(bulk).toHaveLength(3);
+    expect(new Set(bulk.map((m) => m.buffer)).size).toBe(1);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { PeerHttpConfig } from './config.js';
 import { Decoder } from './decode.js';
-import { encode, encodeHeaders } from './encode.js';
+import { encode, encodeDataInto, encodeHeaders } from './encode.js';
 import { PeerHttpError, ReasonCode, reasonName } from './errors.js';
 import {
   FRAME_HEADER_SIZE,
@@ -392,8 +392,12 @@ export class Muxer implements StreamHost {
         stream.sendWindow -= n;
         this.connSendWindow -= n;
         item.offset += n;
-        this.sendFrame({ type: 'DATA', streamId: stream.id, data });
-        if (n + FRAME_HEADER_SIZE >= BULK_FRAME) buffered += n + FRAME_HEADER_SIZE; // sent, not queued
+        if (n + FRAME_HEADER_SIZE >= BULK_FRAME) {
+          this.sendBulkData(stream.id, data);
+          buffered += n + FRAME_HEADER_SIZE; // sent, not queued
+        } else {
+          this.sendFrame({ type: 'DATA', streamId: stream.id, data });
+        }
         if (item.offset === item.data.length) {
           stream.outbound.shift();
           item.resolve();
@@ -403,6 +407,28 @@ export class Muxer implements StreamHost {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Reused for bulk DATA frames when the transport copies what it is given. */
+  private bulkBuffer: Uint8Array | undefined;
+
+  /**
+   * Sends a DATA frame of at least {@link BULK_FRAME} bytes on its own, after what is queued.
+   * A transport that copies on send gets it written into one reused buffer: no allocation
+   * (and no garbage) per 64 KiB frame on the sending side.
+   */
+  private sendBulkData(streamId: number, data: Uint8Array): void {
+    if (this.isClosed) return;
+    this.writeOut();
+    if (this.transport.copiesOnSend !== true) {
+      this.sendMessage(encode({ type: 'DATA', streamId, data }));
+      return;
+    }
+    const size = FRAME_HEADER_SIZE + data.length;
+    if (this.bulkBuffer === undefined || this.bulkBuffer.length < size) {
+      this.bulkBuffer = new Uint8Array(Math.max(size, FRAME_HEADER_SIZE + this.dataChunkSize));
+    }
+    this.sendMessage(encodeDataInto(this.bulkBuffer, streamId, data));
   }
 
   private onLow(): void {

@@ -28,6 +28,12 @@ export interface Transport {
   readonly isOpen: boolean;
   /** Sends one whole message. Throws if the channel is not open or the message too large. */
   send(message: Uint8Array): void;
+  /**
+   * `true` if `send` has copied the message by the time it returns, so the caller may
+   * overwrite the buffer at once (the muxer then reuses one buffer for bulk DATA frames).
+   * Absent or `false`: the transport may keep the message, and every frame gets its own.
+   */
+  readonly copiesOnSend?: boolean;
   /** Closes the channel. Idempotent. */
   close(): void;
   onMessage(listener: ((message: Uint8Array) => void) | undefined): void;

@@ -24,6 +24,9 @@ export function nodeDataChannelTransport(channel: DataChannel): Transport {
       isOpen: () => safe(() => channel.isOpen(), false),
       // Copies into libdatachannel's queue; `false` only means "queued, not yet sent".
       send: (message) => void channel.sendMessageBinary(message),
+      // sendMessageBinary hands libdatachannel a pointer it copies into a new message
+      // (rtc::Channel::send(const byte *, size_t)) before returning
+      copiesOnSend: true,
       close: () => channel.close(),
     },
     !safe(() => channel.isOpen(), false),

@@ -12,6 +12,8 @@ export interface ChannelIo {
   isOpen(): boolean;
   /** Sends one message; called only while the transport is not closed. May throw. */
   send(message: Uint8Array): void;
+  /** `send` copies the message before it returns ({@link Transport.copiesOnSend}). */
+  readonly copiesOnSend?: boolean;
   /** Closes the underlying channel. May throw (already closed). */
   close(): void;
 }
@@ -104,6 +106,7 @@ export function createChannelTransport(io: ChannelIo, initiallyClosed: boolean):
 
   const transport: Transport = {
     maxMessageSize: io.maxMessageSize,
+    copiesOnSend: io.copiesOnSend === true,
     get bufferedAmount() {
       return closed ? 0 : io.bufferedAmount();
     },

@@ -29,6 +29,8 @@ type Timer = ReturnType<typeof setTimeout>;
 class MemoryEnd implements MemoryTransport {
   peer!: MemoryEnd;
   readonly maxMessageSize: number;
+  /** `send` keeps a copy (`slice`), like a DataChannel. */
+  readonly copiesOnSend = true;
   bufferedAmount = 0;
   bufferedAmountLowThreshold = 0;
   bytesSent = 0;

@@ -37,6 +37,8 @@ export function rtcDataChannelTransport(
         channel.send(message as Uint8Array<ArrayBuffer>);
       },
       close: () => channel.close(),
+      // not declared copiesOnSend: browsers copy in send() as far as we know, but no
+      // specification says so, so each frame keeps a buffer of its own
     },
     channel.readyState === 'closed' || channel.readyState === 'closing',
   );
