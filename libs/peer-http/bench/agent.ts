@@ -100,6 +100,9 @@ function session(id: number, mode: AgentMode) {
     post({ t: 'error', message: error instanceof Error ? error.message : String(error) });
   const answerer = new Answerer(pc, (message) => post({ t: 'signal', session: id, message }), fail);
   let transport: Transport | undefined;
+  pc.onStateChange((state) => {
+    if (state === 'failed') fail(new Error(`session ${id}: the agent's peer connection failed`));
+  });
   pc.onDataChannel((dc) => {
     try {
       transport = nodeDataChannelTransport(dc);

@@ -7,7 +7,8 @@
 // BENCH_RUNS (throughput runs, 3), BENCH_SETUP_N (30), BENCH_SMALL_N (1000),
 // BENCH_CONCURRENT (1000), BENCH_SLOW_TOTAL (1 GiB), BENCH_SLOW_RATE (32 MiB/s),
 // BENCH_LATE_REPLY_US (150: the reference ping-pong whose responder works that long first);
-// BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all);
+// BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all; Chromium is
+// launched only for the sections that use it); BENCH_SKIP_CHROME_SETUP=1: setup without Chromium;
 // BENCH_PEER_OPTIONS: JSON of peer-http session options for both sides (default: none);
 // BENCH_CPU_PROF: a directory for a V8 CPU profile of the agent process;
 // BENCH_OUT: the JSON file to write (default artifacts/bench/peer-http.json).
@@ -197,10 +198,18 @@ async function connectNode(
       agent.send({ t: 'signal', session, mode, message: { type: 'candidate', candidate, mid } }),
     );
   });
+  // What the connection went through, for the error when it does not open.
   const started = performance.now();
+  const trace: string[] = [];
+  const mark = (what: string) =>
+    trace.push(`${Math.round(performance.now() - started)} ms ${what}`);
+  pc.onStateChange((state) => mark(`state ${state}`));
+  pc.onIceStateChange((state) => mark(`ice ${state}`));
+  pc.onGatheringStateChange((state) => mark(`gathering ${state}`));
   const channel = await new Promise<DataChannel>((resolve, reject) => {
-    failure = reject;
-    const timer = setTimeout(() => reject(new Error('DataChannel did not open')), 15_000);
+    failure = (error) =>
+      reject(new Error(`session ${session}: ${String(error)} [${trace.join(', ')}]`));
+    const timer = setTimeout(() => failure?.('DataChannel did not open within 15 s'), 15_000);
     const dc = pc.createDataChannel('bench');
     dc.onOpen(() =>
       safely(() => {
@@ -319,8 +328,11 @@ async function main(): Promise<void> {
     console.log(`  ${name}: ${value} ${note}`);
   };
   const agent = await Agent.start();
-  const harness = await ChromiumHarness.launch();
-  results['machine'] = { ...machine(), chromium: harness.browser.version() };
+  // Chromium only when a section uses it (BENCH_SECTIONS=node runs without a browser).
+  const needsChromium =
+    SECTIONS.has('chromium') || (SECTIONS.has('setup') && !process.env['BENCH_SKIP_CHROME_SETUP']);
+  const harness = needsChromium ? await ChromiumHarness.launch() : undefined;
+  if (harness) results['machine'] = { ...machine(), chromium: harness.browser.version() };
   try {
     // 1. Setup time, offer → channel open.
     const setup: Record<string, number[]> = {};
@@ -340,7 +352,7 @@ async function main(): Promise<void> {
         }
       }
       for (const role of ['actpass', 'active'] as const) {
-        if (process.env['BENCH_SKIP_CHROME_SETUP']) break;
+        if (!harness) break;
         const times: number[] = [];
         for (let i = 0; i < SETUP_N; i++) {
           const c = await connectChromium(agent, harness, 'raw', role);
@@ -497,7 +509,7 @@ async function main(): Promise<void> {
     }
 
     // 6. Throughput Chromium ← node (agent process).
-    if (SECTIONS.has('chromium')) {
+    if (harness && SECTIONS.has('chromium')) {
       const page = harness.page;
       tp['chromium←node raw DataChannel'] = [];
       tp['chromium←node peer-http'] = [];
@@ -584,7 +596,7 @@ async function main(): Promise<void> {
       if (Number.isFinite(value)) row(name, String(value), 'target ≥ 0.9');
     }
   } finally {
-    await harness.close();
+    await harness?.close();
     await agent.stop();
     nodeDataChannel.cleanup();
   }
