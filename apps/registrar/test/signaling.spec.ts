@@ -557,6 +557,54 @@ describe('signaling across replicas', () => {
     expect(await c2Closed).toBe(4401);
   });
 
+  it('removing a member closes their sockets and hangs up their device sessions at once; other members keep theirs', async () => {
+    const closed = (ws: WebSocket) =>
+      new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const creds = await enrollAgent(adminA);
+    const agent = await startAgent(creds);
+    const { api: removed, id: removedId } = await newMember(
+      'gone@example.com',
+      'socket password 1',
+    );
+    const { api: staying } = await newMember('stays@example.com', 'socket password 1');
+    const grant = await adminA.post('/api/grants', {
+      userId: removedId,
+      deviceId: creds.deviceId,
+      role: 'viewer',
+    });
+    expect(grant.status).toBe(201);
+    const gone = await openConsole(replicaB.url, removed.token!);
+    const kept = await openConsole(replicaB.url, staying.token!);
+    await gone.next((m) => m.type === 'ready');
+    await kept.next((m) => m.type === 'ready');
+    // A device session of the member's, signaled through the socket on replica B.
+    const t = await ticket(removed, creds.deviceId);
+    expect(t.status).toBe(201);
+    gone.send({ type: 'offer', deviceId: creds.deviceId, grant: t.body.grant, sdp: 'v=0 offer' });
+    expect(await gone.next((m) => m.type === 'session')).toMatchObject({
+      sessionId: t.body.sessionId,
+    });
+    expect(await agent.next()).toMatchObject({ type: 'offer', sessionId: t.body.sessionId });
+
+    const goneClosed = closed(gone.ws);
+    // Removed through replica B, which holds both sockets.
+    expect((await adminB.delete(`/api/users/${removedId}`)).status).toBe(204);
+    expect(await goneClosed).toBe(4401);
+    expect(await gone.next()).toMatchObject({ type: 'error', code: 'UNAUTHENTICATED' });
+    expect(await agent.next()).toEqual({
+      type: 'hangup',
+      sessionId: t.body.sessionId,
+      reason: 'login session ended',
+    });
+    expect((await removed.get('/api/auth/me')).status).toBe(401);
+    // The other member's socket still works (no grant on the device: NOT_FOUND, not
+    // UNAUTHENTICATED).
+    const sessionKey = exportPublicJwk(createSigner(generateKeyPair()).publicKey);
+    kept.send({ type: 'request', requestId: 'still', deviceId: creds.deviceId, sessionKey });
+    expect(await kept.next((m) => m.requestId === 'still')).toMatchObject({ code: 'NOT_FOUND' });
+    expect(kept.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('pushes presence live to consoles that may see the device', async () => {
     const creds = await enrollAgent(adminA);
     const c = await openConsole(replicaB.url, adminB.token!);

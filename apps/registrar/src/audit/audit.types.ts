@@ -13,6 +13,8 @@ export type AuditAction =
   | 'session.signal'
   | 'session.connected'
   | 'user.create'
+  | 'user.role_change'
+  | 'user.remove'
   | 'invite.create'
   | 'invite.revoke'
   | 'invite.accept'

@@ -17,8 +17,12 @@ export interface LoginResult {
 const invalidCredentials = () =>
   new DomainError(ErrorCode.INVALID_CREDENTIALS, 'invalid e-mail or password');
 
-/** Login sessions that just ended: one, or every session of a user but one. */
-export type EndedSessions = { sessionHash: string } | { userId: string; except: string };
+/**
+ * Login sessions that just ended: one; every session of a user but one (password change);
+ * or every session of a user in one organization (removed from it).
+ */
+export type EndedSessions =
+  { sessionHash: string } | { userId: string; except: string } | { userId: string; orgId: string };
 
 @Injectable()
 export class AuthService {
@@ -131,6 +135,14 @@ export class AuthService {
   /** Called when login sessions end through this replica (sign-out, password change). */
   onSessionsEnded(listener: (ended: EndedSessions) => void): void {
     this.sessionsEnded.push(listener);
+  }
+
+  /**
+   * Announces login sessions another service has just deleted (a member removed from an
+   * organization), so open signaling sockets of those sessions close now.
+   */
+  sessionsDeleted(e: EndedSessions): void {
+    this.ended(e);
   }
 
   private ended(e: EndedSessions): void {

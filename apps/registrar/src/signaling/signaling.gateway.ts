@@ -148,11 +148,12 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     this.mqtt.onSignalOut((deviceId, message) => this.fromAgent(deviceId, message));
     this.auth.onSessionsEnded((ended) => {
       for (const conn of this.conns) {
-        const { sessionHash, userId } = conn.principal;
+        const { sessionHash, userId, orgId } = conn.principal;
         const gone =
-          'userId' in ended
-            ? userId === ended.userId && sessionHash !== ended.except
-            : sessionHash === ended.sessionHash;
+          'sessionHash' in ended
+            ? sessionHash === ended.sessionHash
+            : userId === ended.userId &&
+              ('orgId' in ended ? orgId === ended.orgId : sessionHash !== ended.except);
         if (gone) this.endSession(conn);
       }
     });
@@ -284,13 +285,26 @@ export class SignalingGateway implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  /** Tells the console why, and closes its socket (its routes go with it). */
+  /**
+   * Tells the console why and closes its socket; the device sessions it signaled are hung
+   * up on their agents, so a removed member (or a signed-out session) keeps no channel open
+   * until its grant expires.
+   */
   private endSession(conn: Conn): void {
     this.send(conn, {
       type: 'error',
       code: 'UNAUTHENTICATED',
       message: 'your login session has ended: sign in again',
     });
+    for (const sessionId of conn.sessions) {
+      const route = this.routes.get(sessionId);
+      if (route?.conn !== conn) continue;
+      this.mqtt
+        .sendToDevice(route.deviceId, { type: 'hangup', sessionId, reason: 'login session ended' })
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, sessionId }, 'hangup after a login session ended failed'),
+        );
+    }
     conn.ws.close(CLOSE_SESSION_ENDED, 'login session ended');
   }
 

@@ -23,3 +23,9 @@ export class CreateUserDto {
   @IsIn(['owner', 'admin', 'member'])
   role!: 'owner' | 'admin' | 'member';
 }
+
+export class ChangeRoleDto {
+  @ApiProperty({ enum: ['owner', 'admin', 'member'] })
+  @IsIn(['owner', 'admin', 'member'])
+  role!: 'owner' | 'admin' | 'member';
+}

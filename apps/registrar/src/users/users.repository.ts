@@ -71,6 +71,56 @@ export class UsersRepository {
     }));
   }
 
+  /**
+   * Changes a member's role, or removes the member (their group memberships and grants go
+   * with the membership; their login sessions in this org are deleted). Runs under a lock
+   * on the organization's row, so membership changes in one org are serialized: `check`
+   * (which throws to refuse) sees the member and the actor's role as they are now, not as
+   * they were when the request was authenticated: of two owners demoting each other at
+   * once, the second finds it is no longer one. Returns the member before and after (null
+   * after a removal), or null when there is no such member.
+   */
+  async changeMember(
+    orgId: string,
+    actorId: string,
+    userId: string,
+    change: { role: MemberRole } | { remove: true },
+    check: (current: OrgUserView, now: { actorRole: MemberRole | null }) => void,
+  ): Promise<{ before: OrgUserView; after: OrgUserView | null } | null> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM organizations WHERE id = ${orgId}::uuid FOR UPDATE`;
+      const row = await tx.membership.findUnique({
+        where: { orgId_userId: { orgId, userId } },
+        include: { user: { select: { email: true, name: true } } },
+      });
+      if (!row) return null;
+      const before: OrgUserView = {
+        id: row.userId,
+        email: row.user.email,
+        name: row.user.name,
+        role: row.role,
+        createdAt: row.createdAt.toISOString(),
+      };
+      const actor = await tx.membership.findUnique({
+        where: { orgId_userId: { orgId, userId: actorId } },
+        select: { role: true },
+      });
+      check(before, { actorRole: actor?.role ?? null });
+      let after: OrgUserView | null = null;
+      if ('remove' in change) {
+        await tx.userSession.deleteMany({ where: { orgId, userId } });
+        await tx.membership.delete({ where: { orgId_userId: { orgId, userId } } });
+      } else {
+        await tx.membership.update({
+          where: { orgId_userId: { orgId, userId } },
+          data: { role: change.role },
+        });
+        after = { ...before, role: change.role };
+      }
+      return { before, after };
+    });
+  }
+
   async isMember(orgId: string, userId: string): Promise<boolean> {
     return (await this.db.membership.count({ where: { orgId, userId } })) > 0;
   }
