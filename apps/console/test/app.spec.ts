@@ -224,6 +224,42 @@ describe('console app', () => {
     expect(h.registrar.state.users.at(-1)).toMatchObject({ email: 'eve@example.com', name: 'Eve' });
   });
 
+  it('changes a person’s role and removes them from the access page (never yourself)', async () => {
+    const h = await start('/access', true);
+    await vi.waitFor(() => expect(h.root.textContent).toContain('Bob Builder'));
+    // Ada (signed in, owner) cannot change or remove herself.
+    expect(h.root.querySelector('[aria-label^="Remove Ada"]')).toBeNull();
+    expect(() => select(h.root, 'Role of Ada Lovelace')).toThrow();
+    const role = select(h.root, 'Role of Bob Builder');
+    role.value = 'admin';
+    role.dispatchEvent(new Event('change'));
+    await vi.waitFor(() =>
+      expect(h.registrar.state.memberships.find((m) => m.userId === DEMO_IDS.bob)?.role).toBe(
+        'admin',
+      ),
+    );
+    await settle();
+    expect(document.body.textContent).toContain('Bob Builder is now an admin.');
+
+    const remove = h.root.querySelector<HTMLButtonElement>(
+      '[aria-label="Remove Bob Builder from the organisation"]',
+    );
+    if (!remove) throw new Error('no remove button');
+    remove.click();
+    await settle();
+    const dialog = document.querySelector('[role="dialog"]');
+    if (!dialog) throw new Error('no dialog');
+    expect(dialog.textContent).toContain('their grant goes');
+    button(dialog, 'Remove').click();
+    await vi.waitFor(() =>
+      expect(h.registrar.state.memberships.some((m) => m.userId === DEMO_IDS.bob)).toBe(false),
+    );
+    await settle();
+    expect(h.registrar.state.grants.some((g) => g.userId === DEMO_IDS.bob)).toBe(false);
+    expect(document.body.textContent).toContain('Bob Builder removed from the organisation.');
+    expect(h.root.querySelector('table')?.textContent).not.toContain('Bob Builder');
+  });
+
   it('manages a group and grants it access from the access page', async () => {
     const h = await start('/access', true);
     await vi.waitFor(() => expect(h.root.textContent).toContain('Night shift'));

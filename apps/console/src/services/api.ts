@@ -44,6 +44,7 @@ import type {
   InviteAccepted,
   InvitePreview,
   Me,
+  OrgRole,
   OrgUser,
   Page,
   SessionRequest,
@@ -184,6 +185,14 @@ export class ApiClient {
   }
   createUser(input: CreateUserInput): Promise<OrgUser> {
     return this.call('POST', '/api/users', decodeOrgUser, { body: input });
+  }
+  /** Changes a member's role (not your own, not above your own). */
+  setUserRole(id: string, role: OrgRole): Promise<OrgUser> {
+    return this.call('PATCH', `/api/users/${seg(id)}`, decodeOrgUser, { body: { role } });
+  }
+  /** Removes a member: their grants and group memberships go, their login sessions end. */
+  removeUser(id: string): Promise<void> {
+    return this.call('DELETE', `/api/users/${seg(id)}`, none);
   }
 
   // --- invitations ---------------------------------------------------------- /api/invites

@@ -91,6 +91,43 @@ describe('access store', () => {
     ).rejects.toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
   });
 
+  it('changes a person’s role; refuses your own and keeps the list', async () => {
+    const access = useAccessStore();
+    await access.load();
+    await access.setUserRole(I.bob, 'admin');
+    expect(access.users.find((u) => u.id === I.bob)?.role).toBe('admin');
+    await expect(access.setUserRole(I.ada, 'member')).rejects.toMatchObject({
+      status: 403,
+      message: 'you cannot change your own role',
+    });
+    expect(access.users.find((u) => u.id === I.ada)?.role).toBe('owner');
+    expect(ctx.registrar.state.audit.filter((e) => e.action === 'user.role_change')).toHaveLength(
+      1,
+    );
+  });
+
+  it('removes a person with their grants and group memberships; never yourself', async () => {
+    const access = useAccessStore();
+    await access.load();
+    const g = await access.createGroup('Crew');
+    await access.addGroupMember(g.id, I.bob);
+    await access.addGroupMember(g.id, I.ada);
+    expect(access.grants.some((x) => x.subject.kind === 'user')).toBe(true);
+    await access.removeUser(I.bob);
+    expect(access.users.map((u) => u.id)).toEqual([I.ada]);
+    expect(access.grants.filter((x) => x.subject.kind === 'user')).toEqual([]);
+    expect(access.groups.find((x) => x.id === g.id)).toMatchObject({
+      memberIds: [I.ada],
+      memberCount: 1,
+    });
+    // What the store shows is what the registrar now holds.
+    await access.load();
+    expect(access.users.map((u) => u.id)).toEqual([I.ada]);
+    expect(access.groups.find((x) => x.id === g.id)?.memberIds).toEqual([I.ada]);
+    await expect(access.removeUser(I.ada)).rejects.toMatchObject({ status: 403 });
+    expect(access.users.map((u) => u.id)).toEqual([I.ada]);
+  });
+
   it('invites: the token comes back once, a re-invite replaces the open one, revoke works', async () => {
     const access = useAccessStore();
     await access.load();

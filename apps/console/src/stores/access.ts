@@ -11,6 +11,7 @@ import type {
   GrantRole,
   Group,
   Invite,
+  OrgRole,
   OrgUser,
 } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
@@ -159,6 +160,31 @@ export const useAccessStore = defineStore('access', () => {
     return created;
   }
 
+  /** Changes a member's role; the registrar refuses your own and roles above yours. */
+  async function setUserRole(userId: string, role: OrgRole): Promise<OrgUser> {
+    const updated = await api.setUserRole(userId, role);
+    users.value = users.value.map((u) => (u.id === userId ? updated : u));
+    return updated;
+  }
+
+  /** Removes a member; their grants and group memberships go with them (as in the registrar). */
+  async function removeUser(userId: string): Promise<void> {
+    await api.removeUser(userId);
+    users.value = users.value.filter((u) => u.id !== userId);
+    grants.value = grants.value.filter(
+      (g) => !(g.subject.kind === 'user' && g.subject.userId === userId),
+    );
+    groups.value = groups.value.map((g) =>
+      g.memberIds.includes(userId)
+        ? {
+            ...g,
+            memberIds: g.memberIds.filter((id) => id !== userId),
+            memberCount: g.memberCount - 1,
+          }
+        : g,
+    );
+  }
+
   function clear() {
     grants.value = [];
     users.value = [];
@@ -194,6 +220,8 @@ export const useAccessStore = defineStore('access', () => {
     addGroupMember,
     removeGroupMember,
     addUser,
+    setUserRole,
+    removeUser,
     invite,
     revokeInvite,
   };

@@ -497,6 +497,29 @@ export class FakeRegistrar {
     return ok(this.groupView(g));
   }
 
+  private memberOf(ctx: Ctx): FakeMembership | undefined {
+    const id = ctx.params[0] ?? '';
+    return this.state.memberships.find((m) => m.orgId === ctx.session.orgId && m.userId === id);
+  }
+
+  /** The registrar's rules for changing (`role`) or removing (`null`) a member. */
+  private refuseMemberChange(ctx: Ctx, m: FakeMembership, role: OrgRole | null): Answer | null {
+    if (m.userId === ctx.session.userId) {
+      return fail(
+        403,
+        'FORBIDDEN',
+        role
+          ? 'you cannot change your own role'
+          : 'you cannot remove yourself from the organization',
+      );
+    }
+    if (ROLE_RANK[m.role] > ROLE_RANK[ctx.role])
+      return fail(403, 'FORBIDDEN', 'cannot change a member whose role is above your own');
+    if (role && ROLE_RANK[role] > ROLE_RANK[ctx.role])
+      return fail(403, 'FORBIDDEN', 'cannot grant a role above your own');
+    return null;
+  }
+
   private record(ctx: Ctx, action: string, targetType: string | null, targetId: string | null) {
     const next = Math.max(0, ...this.state.audit.map((a) => Number(a.id))) + 1;
     this.state.audit.unshift({
@@ -920,6 +943,45 @@ export class FakeRegistrar {
             }),
         ),
       'member',
+    ],
+    [
+      'PATCH',
+      /^\/api\/users\/([^/]+)$/,
+      (ctx) => {
+        const role = ((ctx.body ?? {}) as Record<string, unknown>)['role'];
+        if (!['owner', 'admin', 'member'].includes(role as string))
+          return invalid('role must be one of the following values: owner, admin, member');
+        const m = this.memberOf(ctx);
+        if (!m) return notFound('member');
+        const refused = this.refuseMemberChange(ctx, m, role as OrgRole);
+        if (refused) return refused;
+        if (m.role !== role) this.record(ctx, 'user.role_change', 'user', m.userId);
+        m.role = role as OrgRole;
+        const u = this.state.users.find((x) => x.id === m.userId);
+        return ok({ id: m.userId, email: u?.email, name: u?.name, role, createdAt: u?.createdAt });
+      },
+      'admin',
+    ],
+    [
+      'DELETE',
+      /^\/api\/users\/([^/]+)$/,
+      (ctx) => {
+        const m = this.memberOf(ctx);
+        if (!m) return notFound('member');
+        const refused = this.refuseMemberChange(ctx, m, null);
+        if (refused) return refused;
+        // ON DELETE CASCADE: the member's grants and group memberships go with it.
+        this.state.memberships = this.state.memberships.filter((x) => x !== m);
+        this.state.grants = this.state.grants.filter(
+          (g) => !(g.orgId === m.orgId && g.userId === m.userId),
+        );
+        for (const g of this.state.groups) {
+          if (g.orgId === m.orgId) g.memberIds = g.memberIds.filter((id) => id !== m.userId);
+        }
+        this.record(ctx, 'user.remove', 'user', m.userId);
+        return { status: 204 };
+      },
+      'admin',
     ],
     [
       'POST',
