@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { nextTick } from 'vue';
 import { DEMO_IDS } from '../testing/fake-registrar.js';
 import { setupTest, type TestContext } from '../testing/setup.js';
-import { useAuditStore } from './audit.js';
+import { AUDIT_ACTIONS, useAuditStore } from './audit.js';
 import { useAuthStore } from './auth.js';
 
 let ctx: TestContext;
@@ -85,5 +87,21 @@ describe('audit store and the session', () => {
     expect(audit.items).toEqual([]);
     expect(audit.page).toBe(0);
     expect(audit.hasNext).toBe(false);
+  });
+});
+
+describe('AUDIT_ACTIONS', () => {
+  it('offers exactly the actions the registrar records (its AuditAction union)', () => {
+    // Read as text: apps never import each other.
+    const source = readFileSync(
+      resolve(import.meta.dirname, '../../../registrar/src/audit/audit.types.ts'),
+      'utf8',
+    );
+    const union = source.slice(source.indexOf('export type AuditAction'));
+    const recorded = [...union.slice(0, union.indexOf(';')).matchAll(/'([a-z_.]+)'/g)].map(
+      (m) => m[1],
+    );
+    expect(recorded.length).toBeGreaterThan(20);
+    expect([...AUDIT_ACTIONS].sort()).toEqual(recorded.sort());
   });
 });
