@@ -4,6 +4,21 @@ import { PRISMA } from '../database/database.tokens.js';
 import type { Db } from '../database/prisma.js';
 import type { OrgUserView } from './users.types.js';
 
+function memberView(r: {
+  userId: string;
+  role: MemberRole;
+  createdAt: Date;
+  user: { email: string; name: string };
+}): OrgUserView {
+  return {
+    id: r.userId,
+    email: r.user.email,
+    name: r.user.name,
+    role: r.role,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
 @Injectable()
 export class UsersRepository {
   constructor(@Inject(PRISMA) private readonly db: Db) {}
@@ -62,13 +77,7 @@ export class UsersRepository {
       include: { user: { select: { email: true, name: true } } },
       orderBy: { createdAt: 'asc' },
     });
-    return rows.map((r) => ({
-      id: r.userId,
-      email: r.user.email,
-      name: r.user.name,
-      role: r.role,
-      createdAt: r.createdAt.toISOString(),
-    }));
+    return rows.map(memberView);
   }
 
   /**
@@ -94,13 +103,7 @@ export class UsersRepository {
         include: { user: { select: { email: true, name: true } } },
       });
       if (!row) return null;
-      const before: OrgUserView = {
-        id: row.userId,
-        email: row.user.email,
-        name: row.user.name,
-        role: row.role,
-        createdAt: row.createdAt.toISOString(),
-      };
+      const before = memberView(row);
       const actor = await tx.membership.findUnique({
         where: { orgId_userId: { orgId, userId: actorId } },
         select: { role: true },
