@@ -1,5 +1,6 @@
 // Embedded default: no DATABASE_URL → PGlite on disk. Full enrollment, then a restart on
-// the same data directory keeps everything (and does not bootstrap again).
+// the same data directory keeps everything (and does not bootstrap again). A member's role
+// change and removal (row locks) work on PGlite too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, newAgent, startRegistrar, tempDir } from './helpers.js';
 
@@ -32,6 +33,17 @@ describe('embedded PGlite', () => {
       deviceId = enrolled.body.deviceId;
       const list = await api.get('/api/devices?tag=embedded');
       expect(list.body.items.map((d: any) => d.id)).toEqual([deviceId]);
+      // A member change takes a row lock on the organization (SELECT … FOR UPDATE).
+      const member = await api.post('/api/users', {
+        email: 'embedded-member@example.com',
+        name: 'Member',
+        password: 'member password 123',
+        role: 'member',
+      });
+      expect((await api.patch(`/api/users/${member.body.id}`, { role: 'admin' })).body.role).toBe(
+        'admin',
+      );
+      expect((await api.delete(`/api/users/${member.body.id}`)).status).toBe(204);
     } finally {
       await first.close();
     }
