@@ -8,16 +8,13 @@
 // Run inside the loopback-only namespace: ../../scripts/netns-run.sh (the npm script does).
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build, preview } from 'vite';
 import { FakeRegistrar } from '../src/testing/fake-registrar.js';
+import { launchChromium, VIEWPORTS } from '../test/e2e/browser.js';
 
 const root = resolve(import.meta.dirname, '..');
 const outDir = resolve(root, 'artifacts/screenshots');
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 390, height: 844 },
-] as const;
 const THEMES: ('light' | 'dark')[] = process.argv.includes('--dark')
   ? ['light', 'dark']
   : ['light'];
@@ -59,20 +56,7 @@ async function main() {
   if (!base) throw new Error('vite preview did not report a URL');
   await mkdir(outDir, { recursive: true });
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-gpu',
-      '--disable-quic',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     for (const theme of THEMES) {
       for (const vp of VIEWPORTS) {
