@@ -1,8 +1,8 @@
 // Members of an organization against the real PostgreSQL: changing a role and removing a
 // member (admins and owners only; never yourself, never above your own role; the last owner
 // stays), what a removal takes with it (grants, group memberships, login sessions: the
-// removed user's next request is 401 and no session with a device is issued), org
-// isolation, hostile input → 400, and the audit trail.
+// removed user's next request is 401 and no session with a device is issued; their sessions
+// in other orgs stay), org isolation, hostile input → 400, and the audit trail.
 import { createSigner, exportPublicJwk, generateKeyPair } from '@peerfetch/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registrar } from '../src/app.js';
@@ -221,6 +221,33 @@ describe('removing a member', () => {
     expect(login.status).toBe(401);
     // A second removal: not found.
     expect((await owner.delete(`/api/users/${m.id}`)).status).toBe(404);
+  });
+
+  it('ends only the sessions in the org they were removed from', async () => {
+    const m = await addMember('member');
+    // The same person is also a member of the other organization, signed in there (whose
+    // owner is other-owner@ since an earlier test).
+    const otherOrgOwner = await new Api(registrar.url).login('other-owner@example.com', PASSWORD);
+    const inOther = await otherOrgOwner.post('/api/users', {
+      email: m.email,
+      name: 'ignored',
+      password: 'ignored for an existing user',
+      role: 'member',
+    });
+    expect(inOther.status).toBe(201);
+    const otherOrgId = (await otherOrgOwner.get('/api/auth/me')).body.orgId as string;
+    const there = await new Api(registrar.url).request('POST', '/api/auth/login', {
+      body: { email: m.email, password: PASSWORD, orgId: otherOrgId },
+      token: null,
+    });
+    expect(there.status).toBe(200);
+    const elsewhere = new Api(registrar.url, there.body.token);
+    expect((await elsewhere.get('/api/auth/me')).body.orgId).toBe(otherOrgId);
+
+    expect((await owner.delete(`/api/users/${m.id}`)).status).toBe(204);
+    expect((await m.api.get('/api/auth/me')).status).toBe(401);
+    expect((await elsewhere.get('/api/auth/me')).status).toBe(200);
+    expect((await elsewhere.get('/api/users')).status).toBe(200);
   });
 
   it('refuses yourself, members above you and non-admins; a removed user can be added back', async () => {
