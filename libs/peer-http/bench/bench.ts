@@ -352,7 +352,7 @@ async function main(): Promise<void> {
         }
       }
       for (const role of ['actpass', 'active'] as const) {
-        if (!harness) break;
+        if (!harness || process.env['BENCH_SKIP_CHROME_SETUP']) break;
         const times: number[] = [];
         for (let i = 0; i < SETUP_N; i++) {
           const c = await connectChromium(agent, harness, 'raw', role);
