@@ -1,4 +1,6 @@
-export type MemberRole = 'owner' | 'admin' | 'member';
+/** Roles in an organization, highest first (the DTOs' allowed values). */
+export const MEMBER_ROLES = ['owner', 'admin', 'member'] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
 
 const rank: Record<MemberRole, number> = { member: 0, admin: 1, owner: 2 };
 export function roleAtLeast(role: MemberRole, min: MemberRole): boolean {

@@ -11,6 +11,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { MEMBER_ROLES, type MemberRole } from '../auth/auth.types.js';
 import { NAME_PATTERN } from '../devices/devices.dto.js';
 
 /** Invite tokens are `randomSecret()` output: 43 base64url characters. */
@@ -23,9 +24,9 @@ export class CreateInviteDto {
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({ enum: ['owner', 'admin', 'member'] })
-  @IsIn(['owner', 'admin', 'member'])
-  role!: 'owner' | 'admin' | 'member';
+  @ApiProperty({ enum: MEMBER_ROLES })
+  @IsIn(MEMBER_ROLES)
+  role!: MemberRole;
 
   @ApiPropertyOptional({ default: 72, minimum: 1, maximum: 720 })
   @IsOptional()

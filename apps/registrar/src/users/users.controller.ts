@@ -41,7 +41,7 @@ export class UsersController {
   @Patch(':id')
   @MinRole('admin')
   @ApiOperation({
-    summary: "Change a member's role (not your own, not above your own; 409 for the last owner)",
+    summary: "Change a member's role (not your own, not above your own)",
   })
   changeRole(
     @CurrentPrincipal() p: Principal,

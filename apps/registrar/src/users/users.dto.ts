@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsString, MaxLength, MinLength } from 'class-validator';
+import { MEMBER_ROLES, type MemberRole } from '../auth/auth.types.js';
 
 export class CreateUserDto {
   @ApiProperty()
@@ -19,13 +20,13 @@ export class CreateUserDto {
   @MaxLength(256)
   password!: string;
 
-  @ApiProperty({ enum: ['owner', 'admin', 'member'] })
-  @IsIn(['owner', 'admin', 'member'])
-  role!: 'owner' | 'admin' | 'member';
+  @ApiProperty({ enum: MEMBER_ROLES })
+  @IsIn(MEMBER_ROLES)
+  role!: MemberRole;
 }
 
 export class ChangeRoleDto {
-  @ApiProperty({ enum: ['owner', 'admin', 'member'] })
-  @IsIn(['owner', 'admin', 'member'])
-  role!: 'owner' | 'admin' | 'member';
+  @ApiProperty({ enum: MEMBER_ROLES })
+  @IsIn(MEMBER_ROLES)
+  role!: MemberRole;
 }

@@ -130,8 +130,8 @@ export class UsersService {
 
   /**
    * Removes a member from the organization: their grants and group memberships go with the
-   * membership, their login sessions in this org end now (REST at once, signaling sockets
-   * closed); sessions they already hold with devices end when those grants expire.
+   * membership, their login sessions in this org end now (REST at once; this replica closes
+   * their signaling sockets and hangs up the device sessions signaled through them).
    */
   async remove(p: Principal, userId: string, sourceIp: string | null): Promise<void> {
     const changed = await this.repo.changeMember(
