@@ -3,6 +3,7 @@ import { computed, ref } from 'vue';
 import { ApiError, errorMessage } from '../services/api-error.js';
 import type { Me, Membership } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
+import { orgRoleAtLeast } from '../services/roles.js';
 
 export type AuthStatus = 'unknown' | 'signed-out' | 'signed-in';
 
@@ -23,7 +24,7 @@ export const useAuthStore = defineStore('auth', () => {
   const memberships = computed<Membership[]>(() => me.value?.memberships ?? []);
   const currentOrg = computed(() => memberships.value.find((m) => m.orgId === orgId.value) ?? null);
   const role = computed(() => me.value?.role ?? null);
-  const canAdmin = computed(() => role.value === 'owner' || role.value === 'admin');
+  const canAdmin = computed(() => role.value !== null && orgRoleAtLeast(role.value, 'admin'));
 
   function accept(value: Me | null) {
     me.value = value;
