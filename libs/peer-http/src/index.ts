@@ -13,10 +13,17 @@ export {
   servePeerHttp,
   HOP_BY_HOP,
   type PeerBody,
+  type PeerBodyReader,
+  type PeerCoreBody,
+  type PeerCoreHandler,
   type PeerFetchInit,
   type PeerHttpHandler,
   type PeerHttpOptions,
   type PeerHttpSession,
+  type PeerReply,
+  type PeerRequest,
+  type PeerRequestInit,
+  type PeerResponse,
 } from './session.js';
 export {
   createMemoryTransportPair,

@@ -1,6 +1,8 @@
 /**
- * The fetch layer: a session is both a WHATWG `fetch` client and a fetch-style server over
- * one {@link Transport} (PROTOCOL.md §10).
+ * The session layer: both a client and a server over one {@link Transport}. Two APIs share
+ * one path: the core API (`request()`, `coreHandler`: header lists and byte bodies, no
+ * WHATWG objects) and the fetch API on top of it (`fetch()`, `handler`: `Request`/`Response`,
+ * PROTOCOL.md §10), as node:http2 has a core and a compatibility API.
  */
 import { verifyConfig, type PeerHttpConfig } from './config.js';
 import { encodeHeaderBlock } from './encode.js';
@@ -13,11 +15,69 @@ import type { Transport } from './transport.js';
 /** A fetch-style request handler. */
 export type PeerHttpHandler = (request: Request) => Response | Promise<Response>;
 
+/** A body for the core API: bytes, a string (sent as UTF-8) or a stream of bytes. */
+export type PeerCoreBody = Uint8Array | string | ReadableStream<Uint8Array>;
+
+/** A request for {@link PeerHttpSession.request}: the wire fields themselves. */
+export interface PeerRequestInit {
+  /** An HTTP method token; the usual ones are upper-cased (`get` → `GET`) as fetch does. */
+  method?: string;
+  /** Origin-form target: path and query (`/api/x?y=1`). */
+  target: string;
+  /** Field names in lower case; hop-by-hop fields (and those `connection` names) are dropped. */
+  headers?: HeaderList;
+  /** Not for GET/HEAD. No content-type is added: send the fields you mean. */
+  body?: PeerCoreBody | null;
+  signal?: AbortSignal;
+  /** ms until the response headers (default `requestTimeout`; 0: none). */
+  timeout?: number;
+}
+
+/** A received body: a stream made on first use, or read whole. */
+export interface PeerBodyReader {
+  /** `null` for a null-body status (204, 205, 304) or a GET/HEAD request. */
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** The whole body (an empty array for none). Reads the stream: once only. */
+  bytes(): Promise<Uint8Array>;
+  /** The whole body as UTF-8. */
+  text(): Promise<string>;
+}
+
+/** A response from {@link PeerHttpSession.request}. */
+export interface PeerResponse extends PeerBodyReader {
+  readonly status: number;
+  /** As received, minus hop-by-hop fields. */
+  readonly headers: HeaderList;
+}
+
+/** A request as a {@link PeerCoreHandler} sees it. */
+export interface PeerRequest extends PeerBodyReader {
+  readonly method: string;
+  readonly target: string;
+  /** As received, minus hop-by-hop fields. */
+  readonly headers: HeaderList;
+  /** Aborted when the client resets the stream or the connection drops. */
+  readonly signal: AbortSignal;
+}
+
+/** What a {@link PeerCoreHandler} answers. */
+export interface PeerReply {
+  /** 200–599. */
+  status: number;
+  headers?: HeaderList;
+  body?: PeerCoreBody | null;
+}
+
+/** A core-API request handler: header lists and bodies, no `Request`/`Response`. */
+export type PeerCoreHandler = (request: PeerRequest) => PeerReply | Promise<PeerReply>;
+
 export interface PeerHttpOptions extends Partial<PeerHttpConfig> {
-  /** Serves the requests the peer sends (without one, they are refused). */
+  /** Serves the requests the peer sends (without a handler, they are refused). */
   handler?: PeerHttpHandler | undefined;
+  /** Serves them with the core API instead (one of `handler` and `coreHandler`). */
+  coreHandler?: PeerCoreHandler | undefined;
   /** Told about handler failures (a thrown error becomes a bare 500 for the peer). */
-  onError?: ((error: unknown, request: Request | undefined) => void) | undefined;
+  onError?: ((error: unknown, request: Request | PeerRequest | undefined) => void) | undefined;
 }
 
 /** `RequestInit` plus a per-request timeout (ms until the response headers; 0: none). */
@@ -29,6 +89,11 @@ export interface PeerFetchInit extends RequestInit {
 export type PeerBody = BodyInit | null | Record<string, unknown> | readonly unknown[];
 
 export interface PeerHttpSession {
+  /**
+   * A request with the core API: the method, target and header list as sent, the response's
+   * as received; no `Request`/`Response` objects. Fails like `fetch`.
+   */
+  request(init: PeerRequestInit): Promise<PeerResponse>;
   /** WHATWG fetch over the channel. Relative URLs are fine (`/api/info`); the origin is ignored. */
   fetch(input: string | URL | Request, init?: PeerFetchInit): Promise<Response>;
   get(url: string | URL, init?: PeerFetchInit): Promise<Response>;
@@ -69,31 +134,67 @@ export const HOP_BY_HOP = new Set([
   'te',
 ]);
 const NULL_BODY_STATUS = new Set([204, 205, 304]);
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 const NORMALIZED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
 
 /** Header fields to send: minus hop-by-hop ones and those the `connection` field names. */
+function sendableFields(list: HeaderList): HeaderList {
+  let hopByHop = false;
+  let listed: Set<string> | undefined;
+  for (const [name, value] of list) {
+    if (!HOP_BY_HOP.has(name)) continue;
+    hopByHop = true;
+    if (name === 'connection') {
+      listed ??= new Set();
+      for (const token of value.split(',')) {
+        const field = token.trim().toLowerCase();
+        if (field) listed.add(field);
+      }
+    }
+  }
+  if (!hopByHop) return list; // the usual case: the list as it is
+  return list.filter(([name]) => !HOP_BY_HOP.has(name) && !listed?.has(name));
+}
+
+/** The fields of a `Headers` to send (one `set-cookie` field per cookie). */
 function headerList(headers: Headers): HeaderList {
   const list: HeaderList = [];
-  const connection = headers.get('connection');
-  const listed =
-    connection === null
-      ? undefined
-      : new Set(
-          connection
-            .split(',')
-            .map((s) => s.trim().toLowerCase())
-            .filter(Boolean),
-        );
   let cookies = false;
   headers.forEach((value, name) => {
-    if (name === 'set-cookie') {
+    if (name === 'set-cookie')
       cookies = true; // handled below, one field per cookie
-      return;
-    }
-    if (!HOP_BY_HOP.has(name) && !listed?.has(name)) list.push([name, value]);
+    else list.push([name, value]);
   });
   if (cookies) for (const cookie of headers.getSetCookie()) list.push(['set-cookie', cookie]);
-  return list;
+  return sendableFields(list);
+}
+
+/** A core-API header list from outside: an array of `[name, value]` string pairs. */
+function checkHeaderList(list: unknown, what: string): HeaderList {
+  if (list === undefined) return [];
+  if (
+    !Array.isArray(list) ||
+    !list.every(
+      (field) =>
+        Array.isArray(field) &&
+        field.length === 2 &&
+        typeof field[0] === 'string' &&
+        typeof field[1] === 'string',
+    )
+  ) {
+    throw new TypeError(`peer-http: ${what} must be an array of [name, value] string pairs`);
+  }
+  return sendableFields(list as HeaderList);
+}
+
+/** A core-API body from outside, as the bytes or stream to send (null: none). */
+function checkBody(body: unknown, what: string): Uint8Array | ReadableStream<Uint8Array> | null {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'string') return body.length === 0 ? null : utf8.encode(body);
+  if (body instanceof Uint8Array) return body.length === 0 ? null : body;
+  if (body instanceof ReadableStream) return body as ReadableStream<Uint8Array>;
+  throw new TypeError(`peer-http: ${what} must be a Uint8Array, a string or a ReadableStream`);
 }
 
 /**
@@ -127,6 +228,118 @@ function isPlainJson(body: unknown): body is Record<string, unknown> | readonly 
   return Array.isArray(body) || proto === Object.prototype || proto === null;
 }
 
+/** A response as the server layer sends it: fields ready to encode, bytes or a stream. */
+interface Outgoing {
+  status: number;
+  headers: HeaderList;
+  body: Uint8Array | ReadableStream<Uint8Array> | null;
+}
+
+function textReply(status: number, text: string): Outgoing {
+  return { status, headers: [['content-type', 'text/plain']], body: utf8.encode(text) };
+}
+
+/** A core handler's answer, checked: a bad one is the handler's failure (a 500). */
+function checkReply(reply: unknown): Outgoing {
+  if (typeof reply !== 'object' || reply === null) {
+    throw new TypeError('the core handler did not return a reply object');
+  }
+  const { status, headers, body } = reply as Partial<PeerReply>;
+  const checkedBody = checkBody(body, 'the reply body');
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
+    if (checkedBody instanceof ReadableStream) void checkedBody.cancel().catch(() => undefined);
+    throw new TypeError(`the core handler returned status ${String(status)}`);
+  }
+  return { status, headers: checkHeaderList(headers, 'the reply headers'), body: checkedBody };
+}
+
+async function readChunks(body: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return chunks;
+    chunks.push(value);
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let size = 0;
+  for (const chunk of chunks) size += chunk.length;
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return all;
+}
+
+/** A received body of the core API; `stream` undefined: none. */
+class ReceivedBody implements PeerBodyReader {
+  constructor(private readonly stream: Stream | undefined) {}
+
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.stream ? this.stream.readable : null;
+  }
+
+  async bytes(): Promise<Uint8Array> {
+    const stream = this.stream;
+    if (!stream) return new Uint8Array(0);
+    // without a ReadableStream unless `body` was asked for
+    return concat(stream.hasReadable ? await readChunks(stream.readable) : await stream.collect());
+  }
+
+  async text(): Promise<string> {
+    return utf8Decoder.decode(await this.bytes());
+  }
+}
+
+class CoreResponse extends ReceivedBody implements PeerResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: HeaderList,
+    stream: Stream | undefined,
+  ) {
+    super(stream);
+  }
+}
+
+class CoreRequest extends ReceivedBody implements PeerRequest {
+  /** Made when a handler asks for `signal` (most never do). */
+  private controller: AbortController | undefined;
+  private abortReason: { reason: unknown } | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    readonly headers: HeaderList,
+    stream: Stream | undefined,
+  ) {
+    super(stream);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.controller) this.controller.abort(reason);
+    else this.abortReason ??= { reason };
+  }
+}
+
+/** Upper-cases the methods fetch normalizes (`get` → `GET`); others stay as they are. */
+function normalizeMethod(method: string): string {
+  const upper = method.toUpperCase();
+  return NORMALIZED_METHODS.has(upper) ? upper : method;
+}
+
 class Session implements PeerHttpSession {
   private readonly muxer: Muxer;
   readonly ready: Promise<void>;
@@ -135,12 +348,13 @@ class Session implements PeerHttpSession {
     transport: Transport,
     private readonly config: PeerHttpConfig,
     private readonly handler: PeerHttpHandler | undefined,
+    private readonly coreHandler: PeerCoreHandler | undefined,
     private readonly onError: PeerHttpOptions['onError'],
   ) {
     this.muxer = new Muxer(transport, config);
     this.ready = this.muxer.ready.then(() => undefined);
     this.ready.catch(() => undefined);
-    if (handler) {
+    if (handler || coreHandler) {
       this.muxer.onStream = (incoming) => {
         this.serve(incoming).catch((error: unknown) => this.report(error, undefined));
       };
@@ -229,8 +443,7 @@ class Session implements PeerHttpSession {
         cause: error,
       });
     }
-    let method = init.method ?? source?.method ?? 'GET';
-    if (NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
+    const method = normalizeMethod(init.method ?? source?.method ?? 'GET');
     const headersInit = init.headers ?? source?.headers;
     // a request without header fields (most GETs) needs no Headers object
     let headers = headersInit === undefined ? undefined : new Headers(headersInit);
@@ -249,24 +462,80 @@ class Session implements PeerHttpSession {
         body = wrapped.body;
       }
     }
-    const frame: RequestHeadersFrame = {
-      type: 'HEADERS',
-      streamId: 1,
-      kind: 'request',
-      method,
-      target: url.pathname + url.search,
-      headers: headers ? headerList(headers) : [],
-    };
+    const { stream, response } = await this.exchange(
+      {
+        type: 'HEADERS',
+        streamId: 1,
+        kind: 'request',
+        method,
+        target: url.pathname + url.search,
+        headers: headers ? headerList(headers) : [],
+      },
+      body,
+      signal,
+      init.timeout,
+    );
+    const nullBody = NULL_BODY_STATUS.has(response.status);
+    if (nullBody) stream.discardBody();
+    return new Response(nullBody ? null : stream.readable, {
+      status: response.status,
+      headers: receivedFields(response.headers),
+    });
+  }
 
-    try {
-      await this.abortable(this.muxer.ready, signal);
-    } catch (error) {
-      throw asTypeError(error);
+  async request(init: PeerRequestInit): Promise<PeerResponse> {
+    if (typeof init !== 'object' || init === null) {
+      throw new TypeError('peer-http: request() takes { method, target, headers, body }');
+    }
+    const { signal } = init;
+    signal?.throwIfAborted();
+    if (init.method !== undefined && typeof init.method !== 'string') {
+      throw new TypeError('peer-http: method must be a string');
+    }
+    if (typeof init.target !== 'string') throw new TypeError('peer-http: target must be a string');
+    const method = normalizeMethod(init.method ?? 'GET');
+    const headers = checkHeaderList(init.headers, 'headers');
+    const body = checkBody(init.body, 'the request body');
+    if (body !== null && (method === 'GET' || method === 'HEAD')) {
+      throw new TypeError(`peer-http: a ${method} request cannot have a body`);
+    }
+    const { stream, response } = await this.exchange(
+      { type: 'HEADERS', streamId: 1, kind: 'request', method, target: init.target, headers },
+      body,
+      signal,
+      init.timeout,
+    );
+    const noBody = method === 'HEAD' || NULL_BODY_STATUS.has(response.status);
+    if (noBody) stream.discardBody();
+    return new CoreResponse(
+      response.status,
+      receivedFields(response.headers),
+      noBody ? undefined : stream,
+    );
+  }
+
+  /**
+   * Both clients' common path: opens a stream, sends HEADERS (+ END without a body) and the
+   * body, and waits for the response HEADERS. Rejects as fetch does.
+   */
+  private async exchange(
+    frame: RequestHeadersFrame,
+    body: Uint8Array | ReadableStream<Uint8Array> | null,
+    signal: AbortSignal | undefined,
+    timeoutOption: number | undefined,
+  ): Promise<{ stream: Stream; response: ResponseHeadersFrame }> {
+    if (!this.muxer.peer) {
+      try {
+        await this.abortable(this.muxer.ready, signal);
+      } catch (error) {
+        throw asTypeError(error);
+      }
     }
     let block: Uint8Array;
     try {
       block = encodeHeaderBlock(frame);
     } catch (error) {
+      if (body instanceof ReadableStream) void body.cancel(error).catch(() => undefined);
       throw asTypeError(error);
     }
     const peerMax = this.muxer.peer!.maxFrameSize;
@@ -309,9 +578,13 @@ class Session implements PeerHttpSession {
       // a long-lived signal must not keep finished streams alive
       stream.onClosed = () => signal.removeEventListener('abort', onAbort);
     }
-    if (body) this.upload(stream, body);
+    if (body instanceof Uint8Array) {
+      Promise.all([stream.write(body), stream.end()]).catch(() => undefined); // a failed stream
+    } else if (body) {
+      this.upload(stream, body);
+    }
 
-    const timeout = init.timeout ?? this.config.requestTimeout;
+    const timeout = timeoutOption ?? this.config.requestTimeout;
     const timer =
       timeout > 0
         ? setTimeout(
@@ -325,21 +598,14 @@ class Session implements PeerHttpSession {
             timeout,
           )
         : undefined;
-    let response: ResponseHeadersFrame;
     try {
-      response = (await stream.headers()) as ResponseHeadersFrame;
+      return { stream, response: (await stream.headers()) as ResponseHeadersFrame };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw asTypeError(error);
     } finally {
       clearTimeout(timer);
     }
-    const nullBody = NULL_BODY_STATUS.has(response.status);
-    if (nullBody) stream.discardBody();
-    return new Response(nullBody ? null : stream.readable, {
-      status: response.status,
-      headers: receivedFields(response.headers),
-    });
   }
 
   private upload(stream: Stream, body: ReadableStream<Uint8Array>): void {
@@ -391,21 +657,34 @@ class Session implements PeerHttpSession {
     const { stream } = incoming;
     if (incoming.rejected) {
       stream.discardBody();
-      await this.respond(
-        stream,
-        new Response('Request Header Fields Too Large\n', {
-          status: 431,
-          headers: { 'content-type': 'text/plain' },
-        }),
-        false,
-      );
+      await this.respond(stream, textReply(431, 'Request Header Fields Too Large\n'), false);
       return;
     }
     const { request: frame } = incoming;
-    const controller = new AbortController();
-    stream.onFail = (error) => controller.abort(networkError(error));
     const hasBody = frame.method !== 'GET' && frame.method !== 'HEAD';
     if (!hasBody) stream.discardBody();
+    const headOnly = frame.method === 'HEAD';
+    if (this.coreHandler) {
+      const request = new CoreRequest(
+        frame.method,
+        frame.target,
+        receivedFields(frame.headers),
+        hasBody ? stream : undefined,
+      );
+      stream.onFail = (error) => request.abort(networkError(error));
+      let reply: Outgoing;
+      try {
+        const result = this.coreHandler(request);
+        reply = checkReply(result instanceof Promise ? await result : result);
+      } catch (error) {
+        this.report(error, request);
+        reply = textReply(500, 'Internal Server Error\n');
+      }
+      await this.respond(stream, reply, headOnly);
+      return;
+    }
+    const controller = new AbortController();
+    stream.onFail = (error) => controller.abort(networkError(error));
     let request: Request;
     try {
       request = new Request(this.config.baseUrl + frame.target, {
@@ -416,98 +695,68 @@ class Session implements PeerHttpSession {
       });
     } catch {
       stream.discardBody();
-      await this.respond(
-        stream,
-        new Response('Bad Request\n', { status: 400, headers: { 'content-type': 'text/plain' } }),
-        false,
-      );
+      await this.respond(stream, textReply(400, 'Bad Request\n'), false);
       return;
     }
     stream.attachment = request; // see Stream.attachment
-    let response: Response;
+    let reply: Outgoing;
     try {
       const result: unknown = await this.handler!(request);
       if (!(result instanceof Response))
         throw new TypeError('the handler did not return a Response');
-      response = result;
-      if (response.type === 'error' || response.status < 200 || response.status > 599) {
-        throw new TypeError(`the handler returned a network error or status ${response.status}`);
+      if (result.type === 'error' || result.status < 200 || result.status > 599) {
+        throw new TypeError(`the handler returned a network error or status ${result.status}`);
       }
+      reply = { status: result.status, headers: headerList(result.headers), body: result.body };
     } catch (error) {
       this.report(error, request);
-      response = new Response('Internal Server Error\n', {
-        status: 500,
-        headers: { 'content-type': 'text/plain' },
-      });
+      reply = textReply(500, 'Internal Server Error\n');
     }
-    await this.respond(stream, response, frame.method === 'HEAD');
+    await this.respond(stream, reply, headOnly);
   }
 
   /** Sends a response: HEADERS, the body as DATA, END; then stops an unread request body. */
-  private async respond(stream: Stream, response: Response, headOnly: boolean): Promise<void> {
+  private async respond(stream: Stream, reply: Outgoing, headOnly: boolean): Promise<void> {
+    const cancel = (body: Outgoing['body']): Promise<void> | undefined =>
+      body instanceof ReadableStream ? body.cancel().catch(() => undefined) : undefined;
     if (stream.error) {
-      await response.body?.cancel().catch(() => undefined);
+      await cancel(reply.body);
       return;
     }
     let frame: ResponseHeadersFrame = {
       type: 'HEADERS',
       streamId: stream.id,
       kind: 'response',
-      status: response.status,
-      headers: headerList(response.headers),
+      status: reply.status,
+      headers: reply.headers,
     };
     let block: Uint8Array;
+    let source = reply.body;
     try {
       block = encodeHeaderBlock(frame);
     } catch (error) {
       this.report(error, undefined);
-      await response.body?.cancel().catch(() => undefined);
+      await cancel(source);
       frame = { type: 'HEADERS', streamId: stream.id, kind: 'response', status: 500, headers: [] };
       block = encodeHeaderBlock(frame);
-      response = new Response(null, { status: 500 });
+      source = null;
     }
-    const body = headOnly ? null : response.body;
-    if (headOnly) await response.body?.cancel().catch(() => undefined);
+    if (headOnly) {
+      await cancel(source);
+      source = null;
+    }
     if (stream.error) return;
-    this.muxer.sendHeaders(frame, block, !body); // no body: HEADERS + END
-    if (!body) {
+    this.muxer.sendHeaders(frame, block, !source); // no body: HEADERS + END
+    if (!source) {
       stream.endSent();
-    } else {
-      const reader = body.getReader();
-      // A reset stream stops the source at once, even one stalled in a read.
-      const stopWatching = stream.whenSendStopped(() => {
-        reader.cancel().catch(() => undefined);
-      });
+    } else if (source instanceof Uint8Array) {
       try {
-        for (;;) {
-          let result: ReadableStreamReadResult<Uint8Array>;
-          try {
-            result = await reader.read();
-          } catch (error) {
-            this.report(error, undefined);
-            stream.fail(
-              new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'the response body failed', {
-                scope: 'stream',
-              }),
-              true,
-            );
-            return;
-          }
-          if (result.done) break;
-          try {
-            await stream.write(result.value);
-          } catch {
-            await reader.cancel().catch(() => undefined);
-            return;
-          }
-        }
-      } finally {
-        stopWatching();
+        // queued in this turn: HEADERS, DATA and END share one message
+        await Promise.all([stream.write(source), stream.end()]);
+      } catch {
+        return;
       }
-    }
-    try {
-      await stream.end();
-    } catch {
+    } else if (!(await this.sendBody(stream, source))) {
       return;
     }
     if (!stream.hasRemoteEnded && !stream.error) {
@@ -519,7 +768,48 @@ class Session implements PeerHttpSession {
     }
   }
 
-  private report(error: unknown, request: Request | undefined): void {
+  /** Streams a response body, then END; false if the stream failed on the way. */
+  private async sendBody(stream: Stream, body: ReadableStream<Uint8Array>): Promise<boolean> {
+    const reader = body.getReader();
+    // A reset stream stops the source at once, even one stalled in a read.
+    const stopWatching = stream.whenSendStopped(() => {
+      reader.cancel().catch(() => undefined);
+    });
+    try {
+      for (;;) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (error) {
+          this.report(error, undefined);
+          stream.fail(
+            new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'the response body failed', {
+              scope: 'stream',
+            }),
+            true,
+          );
+          return false;
+        }
+        if (result.done) break;
+        try {
+          await stream.write(result.value);
+        } catch {
+          await reader.cancel().catch(() => undefined);
+          return false;
+        }
+      }
+    } finally {
+      stopWatching();
+    }
+    try {
+      await stream.end();
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  private report(error: unknown, request: Request | PeerRequest | undefined): void {
     try {
       this.onError?.(error, request);
     } catch {
@@ -528,28 +818,43 @@ class Session implements PeerHttpSession {
   }
 }
 
-/** A peer-http session over `transport`: a fetch client and, with `options.handler`, a server. */
+/**
+ * A peer-http session over `transport`: a client and, with `options.handler` (fetch API) or
+ * `options.coreHandler` (core API), a server.
+ */
 export function createPeerHttp(
   transport: Transport,
   options: PeerHttpOptions = {},
 ): PeerHttpSession {
-  const { handler, onError, ...limits } = options;
-  return new Session(transport, verifyConfig(limits), handler, onError);
+  const { handler, coreHandler, onError, ...limits } = options;
+  for (const [name, value] of [
+    ['handler', handler],
+    ['coreHandler', coreHandler],
+    ['onError', onError],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function') {
+      throw new TypeError(`peer-http: ${name} must be a function`);
+    }
+  }
+  if (handler && coreHandler) {
+    throw new TypeError('peer-http: give either handler or coreHandler, not both');
+  }
+  return new Session(transport, verifyConfig(limits), handler, coreHandler, onError);
 }
 
 /** A client-only session (requests from the peer are refused). */
 export function createPeerFetch(
   transport: Transport,
-  options: Omit<PeerHttpOptions, 'handler'> = {},
+  options: Omit<PeerHttpOptions, 'handler' | 'coreHandler'> = {},
 ): PeerHttpSession {
-  return createPeerHttp(transport, { ...options, handler: undefined });
+  return createPeerHttp(transport, { ...options, handler: undefined, coreHandler: undefined });
 }
 
 /** A session that serves `handler` (and can fetch from the peer too). */
 export function servePeerHttp(
   transport: Transport,
   handler: PeerHttpHandler,
-  options: Omit<PeerHttpOptions, 'handler'> = {},
+  options: Omit<PeerHttpOptions, 'handler' | 'coreHandler'> = {},
 ): PeerHttpSession {
-  return createPeerHttp(transport, { ...options, handler });
+  return createPeerHttp(transport, { ...options, handler, coreHandler: undefined });
 }

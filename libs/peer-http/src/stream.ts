@@ -67,6 +67,15 @@ export class Stream {
   bodyRead = false;
 
   private readonly inbound: Uint8Array[] = [];
+  /** Set while {@link collect} gathers the body (instead of a `ReadableStream`). */
+  private collector:
+    | {
+        chunks: Uint8Array[];
+        resolve: (chunks: Uint8Array[]) => void;
+        reject: (e: unknown) => void;
+      }
+    | undefined;
+  private collected = false;
   private remoteEnded = false;
   private body: ReadableStream<Uint8Array> | undefined;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
@@ -97,6 +106,14 @@ export class Stream {
    */
   get readable(): ReadableStream<Uint8Array> {
     if (this.body) return this.body;
+    if (this.collected) {
+      // like a used Response body: there, but reading it fails
+      this.body = new ReadableStream<Uint8Array>({
+        start: (controller) =>
+          controller.error(new TypeError('peer-http: the body was already read')),
+      });
+      return this.body;
+    }
     this.body = new ReadableStream<Uint8Array>(
       {
         start: (controller) => {
@@ -110,6 +127,32 @@ export class Stream {
     if (this.readerError === CANCELLED) this.controller!.close();
     else if (this.readerError !== undefined) this.controller!.error(this.readerError);
     return this.body;
+  }
+
+  /** Whether {@link readable} was made (then the body is read through it). */
+  get hasReadable(): boolean {
+    return this.body !== undefined;
+  }
+
+  /**
+   * The whole inbound body without a `ReadableStream` (a stream is not free: the core API's
+   * `bytes()` uses this). Chunks are taken, and their credit returned, as they arrive;
+   * resolves at END, rejects as a body reader would. Once only, and not after `readable`.
+   */
+  collect(): Promise<Uint8Array[]> {
+    if (this.body || this.collected) {
+      return Promise.reject(new TypeError('peer-http: the body was already read'));
+    }
+    this.collected = true;
+    this.bodyRead = true;
+    if (this.readerError === CANCELLED) return Promise.resolve([]);
+    // what a body reader would get: a TypeError, or the abort reason the caller chose
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    if (this.readerError !== undefined) return Promise.reject(this.readerError);
+    return new Promise((resolve, reject) => {
+      this.collector = { chunks: [], resolve, reject };
+      this.deliver();
+    });
   }
 
   get localEnded(): boolean {
@@ -295,6 +338,8 @@ export class Stream {
       } catch {
         // already closed
       }
+      this.collector?.reject(readerReason);
+      this.collector = undefined;
     }
     this.pullWaiting?.();
     this.pullWaiting = undefined;
@@ -358,6 +403,18 @@ export class Stream {
   }
 
   private deliver(): void {
+    const collector = this.collector;
+    if (collector) {
+      for (let chunk = this.inbound.shift(); chunk; chunk = this.inbound.shift()) {
+        collector.chunks.push(chunk);
+        this.credit(chunk.length);
+      }
+      if (this.remoteEnded) {
+        this.collector = undefined;
+        collector.resolve(collector.chunks);
+      }
+      return;
+    }
     if (this.pullWaiting && this.deliverOne()) {
       const resolve = this.pullWaiting;
       this.pullWaiting = undefined;
@@ -407,6 +464,8 @@ export class Stream {
   private cancelRead(): void {
     if (this.readerError !== undefined) return;
     this.readerError = CANCELLED;
+    this.collector?.reject(new TypeError('peer-http: the body was discarded'));
+    this.collector = undefined;
     const queued = this.inbound.splice(0).reduce((n, chunk) => n + chunk.length, 0);
     if (queued > 0) this.credit(queued);
     if (this.local && !this.remoteEnded && this.state !== 'closed') {

@@ -12,6 +12,7 @@ import { defaultConfig } from '../../src/config.js';
 import { PeerHttpError, ReasonCode } from '../../src/errors.js';
 import {
   createPeerHttp,
+  type PeerCoreHandler,
   type PeerHttpHandler,
   type PeerHttpOptions,
   type PeerHttpSession,
@@ -226,6 +227,17 @@ function testHandler(side: string, events: Events): PeerHttpHandler {
   };
 }
 
+/** The core-API server of the interop test: echoes the body, says who it is. */
+function coreTestHandler(side: string): PeerCoreHandler {
+  return (request) => {
+    if (request.target === '/whoami') return { status: 200, body: side };
+    if (request.target === '/echo') {
+      return { status: 200, headers: [['x-core', side]], body: request.body };
+    }
+    return { status: 404, body: 'not found' };
+  };
+}
+
 export function runComplianceSuite(
   name: string,
   makePair: () => Promise<TransportPair>,
@@ -281,6 +293,29 @@ export function runComplianceSuite(
       expect(await (await b.put('/echo', 'text body')).text()).toBe('text body');
       expect((await a.delete('/nope')).status).toBe(404);
       expect(await a.ping()).toBeGreaterThanOrEqual(0);
+    });
+
+    it('serves the core API next to the fetch API, streaming both ways', async () => {
+      const { a, b } = await setup({ handler: undefined, coreHandler: coreTestHandler('a') });
+      const total = 4 * MiB;
+      // core client → fetch-style server
+      const fromB = await a.request({ target: '/whoami' });
+      expect([fromB.status, await fromB.text()]).toEqual([200, 'b']);
+      const digest = await a.request({
+        method: 'POST',
+        target: '/sha256',
+        body: patternBody(total),
+      });
+      expect(JSON.parse(await digest.text())).toEqual({ hex: patternDigest(total), length: total });
+      // fetch client → core server
+      expect(await (await b.get('/whoami')).text()).toBe('a');
+      const echoed = await b.post('/echo', patternBody(total), { duplex: 'half' } as RequestInit);
+      expect(echoed.headers.get('x-core')).toBe('a');
+      expect(await digestStream(echoed.body!)).toEqual({
+        hex: patternDigest(total),
+        length: total,
+      });
+      expect((await b.get('/nowhere')).status).toBe(404);
     });
 
     it('runs 50 concurrent requests each way, beyond the peer concurrency limit', async () => {

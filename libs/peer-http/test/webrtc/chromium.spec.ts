@@ -122,6 +122,33 @@ describe('peer-http: Chromium client → node-datachannel server', () => {
     expect(result).toEqual({ bytes: n, sha256: patternDigest(n, 3) });
   });
 
+  it('uses the core API from the browser: request() with a streamed body and header lists', async () => {
+    await setup();
+    const n = 2 * MiB;
+    const result = await harness.page.evaluate(async (size) => {
+      const pf = window.pf;
+      const session = pf.state['session'] as PeerHttpSession;
+      const upload = await session.request({
+        method: 'POST',
+        target: '/digest',
+        body: pf.fixtures.patternStream(size, 5),
+      });
+      const download = await session.request({ target: `/bytes?n=${size}&seed=6` });
+      return {
+        upload: JSON.parse(await upload.text()) as unknown,
+        status: download.status,
+        type: download.headers.find(([name]) => name === 'content-type')?.[1],
+        download: await pf.fixtures.digestStream(download.body),
+      };
+    }, n);
+    expect(result).toEqual({
+      upload: { bytes: n, sha256: patternDigest(n, 5) },
+      status: 200,
+      type: 'application/octet-stream',
+      download: { bytes: n, sha256: patternDigest(n, 6) },
+    });
+  });
+
   it('aborting mid-body rejects the browser reader with AbortError and cancels the Node body', async () => {
     const { events } = await setup();
     const outcome = await harness.page.evaluate(async () => {
