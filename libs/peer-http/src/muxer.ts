@@ -459,6 +459,10 @@ export class Muxer implements StreamHost {
       this.dispatch(frame);
       if (this.isClosed) return;
     }
+    // What this message caused at once (a PONG, a synchronous reply) goes out now, as a raw
+    // echo would, not at the end of the turn: a reply sent later costs more than the wait
+    // on a machine whose idle threads wake slowly (docs/performance.md).
+    this.writeOut();
   }
 
   private dispatch(frame: DecodedFrame): void {

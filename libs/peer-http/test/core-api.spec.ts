@@ -197,6 +197,33 @@ describe('core API', () => {
     expect(frames).toEqual(['HEADERS', 'DATA', 'END']);
   });
 
+  it('sends a synchronous reply and a PONG from inside the message callback, as a raw echo', async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const serverSent = recordSends(tb);
+    // note how many messages the server had sent when each of its message callbacks returned
+    const sentWhenCallbackReturned: number[] = [];
+    const onMessage = tb.onMessage.bind(tb);
+    tb.onMessage = (listener) =>
+      onMessage(
+        listener &&
+          ((message) => {
+            listener(message);
+            sentWhenCallbackReturned.push(serverSent.length);
+          }),
+      );
+    const a = createPeerFetch(ta);
+    const b = createPeerHttp(tb, { coreHandler: () => ({ status: 200, body: 'pong' }) });
+    cleanup.push(() => Promise.allSettled([a.close(), b.close()]));
+    await Promise.all([a.ready, b.ready]);
+    for (const call of [() => a.ping(), () => a.request({ target: '/' })]) {
+      const before = serverSent.length;
+      sentWhenCallbackReturned.length = 0;
+      await call();
+      expect(serverSent.length).toBe(before + 1);
+      expect(sentWhenCallbackReturned).toEqual([before + 1]);
+    }
+  });
+
   it('interoperates with the fetch API in both directions', async () => {
     const { a } = await pair({ coreHandler: echo });
     const viaFetch = await a.fetch('/f', {
