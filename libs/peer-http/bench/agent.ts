@@ -2,12 +2,13 @@
 // (from the bench's own node-datachannel peer or from Chromium), and serves
 //  - raw DataChannel: echo, or "send n bytes" (see protocol.ts);
 //  - peer-http: GET /bytes?n= (a streamed body), GET /small (a few bytes);
+//  - core: GET /small with the core API (a coreHandler: no Request/Response objects);
 //  - plain HTTP on loopback TCP: the same two routes.
 // It samples its own RSS on request (rss-start / rss-stop).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nodeDataChannel, { type PeerConnection } from 'node-datachannel';
-import { servePeerHttp } from '../src/index.js';
+import { createPeerHttp, servePeerHttp, type PeerCoreHandler } from '../src/index.js';
 import { nodeDataChannelTransport } from '../src/node/node-datachannel.js';
 import type { Transport } from '../src/transport.js';
 import { Answerer } from '../test/webrtc/chromium.js';
@@ -90,6 +91,12 @@ function serveRaw(transport: Transport): void {
   });
 }
 
+/** The core-API twin of {@link handle}'s /small (the same status, field and body). */
+const handleCore: PeerCoreHandler = (request) =>
+  request.target === '/small'
+    ? { status: 200, headers: [['content-type', 'text/plain;charset=UTF-8']], body: SMALL }
+    : { status: 404, body: 'not found' };
+
 const sessions = new Map<number, { pc: PeerConnection; answerer: Answerer; close(): void }>();
 
 function session(id: number, mode: AgentMode) {
@@ -107,7 +114,13 @@ function session(id: number, mode: AgentMode) {
     try {
       transport = nodeDataChannelTransport(dc);
       if (mode === 'raw') serveRaw(transport);
-      else {
+      else if (mode === 'core') {
+        createPeerHttp(transport, {
+          coreHandler: handleCore,
+          maxConcurrentStreams: 2000,
+          ...benchPeerOptions(),
+        });
+      } else {
         servePeerHttp(transport, handle, { maxConcurrentStreams: 2000, ...benchPeerOptions() });
       }
       post({ t: 'open', session: id });

@@ -139,6 +139,32 @@ class Agent {
   }
 }
 
+/**
+ * Times SMALL_N sequential calls of each variant, ms. 50 warm-up calls each, then the variants
+ * take turns in ten blocks.
+ */
+async function takingTurns<K extends string>(
+  variants: Record<K, () => Promise<unknown>>,
+): Promise<Record<K, number[]>> {
+  const entries = Object.entries(variants) as Array<[K, () => Promise<unknown>]>;
+  for (const [, call] of entries) for (let i = 0; i < 50; i++) await call();
+  const times = Object.fromEntries(entries.map(([name]) => [name, []])) as unknown as Record<
+    K,
+    number[]
+  >;
+  const block = Math.max(1, Math.ceil(SMALL_N / 10));
+  for (let done = 0; done < SMALL_N; done += block) {
+    for (const [name, call] of entries) {
+      for (let i = done; i < Math.min(SMALL_N, done + block); i++) {
+        const started = performance.now();
+        await call();
+        times[name].push(performance.now() - started);
+      }
+    }
+  }
+  return times;
+}
+
 interface NodeConnection {
   transport: Transport;
   setupMs: number;
@@ -411,54 +437,85 @@ async function main(): Promise<void> {
         );
       }
 
-      // 3. Small GET latency vs raw ping-pong (same two processes).
-      /** SMALL_N round trips of one message on the raw channel (after 50 warm-up ones). */
-      const pingPong = async (message: Uint8Array): Promise<number[]> => {
-        const rtt: number[] = [];
-        for (let i = 0; i < SMALL_N + 50; i++) {
-          const started = performance.now();
-          await new Promise<void>((resolve) => {
-            raw.transport.onMessage(() => resolve());
-            raw.transport.send(message);
-          });
-          if (i >= 50) rtt.push(performance.now() - started);
-        }
-        return rtt;
-      };
-      const rawRtt = await pingPong(new Uint8Array(16).fill(0x50));
-      // The same ping-pong with a responder that works LATE_REPLY_US before it answers (as a
-      // handler does): on a machine whose idle threads wake slowly, a late reply costs more
-      // than its own delay (docs/performance.md, "the cost of a late reply").
-      const lateRtt = await pingPong(rawLateEchoCommand(LATE_REPLY_US));
-      const getRtt: number[] = [];
-      for (let i = 0; i < SMALL_N + 50; i++) {
-        const started = performance.now();
-        const response = await phFetch(`${PEER}/small`);
+      // 3. Small GET latency vs raw ping-pong (same two processes). The variants take turns
+      // in blocks (SMALL_N each in all), so a drift of the machine's state during the section
+      // affects them alike.
+      const rawPing = (message: Uint8Array) => () =>
+        new Promise<void>((resolve) => {
+          raw.transport.onMessage(() => resolve());
+          raw.transport.send(message);
+        });
+      const fetchSmall = (get: typeof phFetch) => async () => {
+        const response = await get(`${PEER}/small`);
         await response.arrayBuffer();
-        if (i >= 50) getRtt.push(performance.now() - started);
-      }
-      results['smallGetMs'] = {
-        rawPingPong: { p50: round(median(rawRtt), 3), p99: round(quantile(rawRtt, 0.99), 3) },
-        rawPingPongLateReply: {
-          replyAfterUs: LATE_REPLY_US,
-          p50: round(median(lateRtt), 3),
-          p99: round(quantile(lateRtt, 0.99), 3),
-        },
-        peerHttpGet: { p50: round(median(getRtt), 3), p99: round(quantile(getRtt, 0.99), 3) },
       };
-      row(
-        'small request, raw DataChannel ping-pong',
-        `p50 ${round(median(rawRtt), 3)} ms, p99 ${round(quantile(rawRtt, 0.99), 3)} ms`,
-      );
+      // The same GET with the core API (no Request/Response objects): in the agent only, then
+      // on both ends. The fetch API is built on it; the difference is what the objects cost.
+      const core = await connectNode(agent, 'core');
+      const coreClient = createPeerFetch(core.transport, PEER_OPTIONS);
+      const {
+        raw: rawRtt,
+        late: lateRtt,
+        get: getRtt,
+        half: halfRtt,
+        core: coreRtt,
+        ping: pingRtt,
+      } = await takingTurns({
+        raw: rawPing(new Uint8Array(16).fill(0x50)),
+        // a responder that works LATE_REPLY_US before it answers (as a handler does): on a
+        // machine whose idle threads wake slowly, a late reply costs more than its own delay
+        // (docs/performance.md, "the cost of a late reply")
+        late: rawPing(rawLateEchoCommand(LATE_REPLY_US)),
+        get: fetchSmall(phFetch),
+        half: fetchSmall((url) => coreClient.fetch(url)),
+        core: async () => {
+          const response = await coreClient.request({ target: '/small' });
+          await response.bytes();
+        },
+        // the protocol's own round trip (PING / PONG: no stream, no handler)
+        ping: () => coreClient.ping(),
+      });
+      await coreClient.close();
+      await core.close();
+      const stats = (xs: number[]) => ({
+        p50: round(median(xs), 3),
+        p99: round(quantile(xs, 0.99), 3),
+      });
+      const shown = (xs: number[]) => `p50 ${stats(xs).p50} ms, p99 ${stats(xs).p99} ms`;
+      const ratio = (xs: number[]) => `p50 ratio ${round(median(xs) / median(rawRtt))}×`;
+      results['smallGetMs'] = {
+        rawPingPong: stats(rawRtt),
+        rawPingPongLateReply: { replyAfterUs: LATE_REPLY_US, ...stats(lateRtt) },
+        peerHttpGet: stats(getRtt),
+        fetchToCoreServer: stats(halfRtt),
+        coreApiGet: stats(coreRtt),
+        peerHttpPing: stats(pingRtt),
+      };
+      row('small request, raw DataChannel ping-pong', shown(rawRtt));
       row(
         `small request, raw ping-pong, reply after ${LATE_REPLY_US} µs of work`,
-        `p50 ${round(median(lateRtt), 3)} ms, p99 ${round(quantile(lateRtt, 0.99), 3)} ms`,
+        shown(lateRtt),
         `reference: ping-pong p50 + ${LATE_REPLY_US} µs = ${round(median(rawRtt) + LATE_REPLY_US / 1000, 3)} ms`,
       );
       row(
-        'small request, peer-http GET /small',
-        `p50 ${round(median(getRtt), 3)} ms, p99 ${round(quantile(getRtt, 0.99), 3)} ms`,
-        `p50 ratio ${round(median(getRtt) / median(rawRtt))}× (target ≤ 1.3×)`,
+        'small request, peer-http PING / PONG',
+        shown(pingRtt),
+        `${ratio(pingRtt)}; the protocol's own round trip, no stream`,
+      );
+      row(
+        'small request, peer-http GET /small, fetch API',
+        shown(getRtt),
+        `${ratio(getRtt)} (target ≤ 1.3×); fetch() → fetch-style handler`,
+      );
+      row(
+        'small request, peer-http fetch() → core-API server',
+        shown(halfRtt),
+        `${ratio(halfRtt)}; no Request/Response in the agent`,
+      );
+      row(
+        'small request, peer-http GET /small, core API',
+        shown(coreRtt),
+        `${ratio(coreRtt)} (target ≤ 1.3×); request() → coreHandler`,
       );
 
       // 4. Concurrent streams.

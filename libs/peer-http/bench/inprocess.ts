@@ -2,7 +2,8 @@
 // transport pair that delivers each message in the next macrotask (setImmediate), like a
 // channel with no latency. For profiling: `node --cpu-prof --import tsx bench/inprocess.ts`.
 // CPU per GET (user + system, both sessions) moves far less than wall time when other work
-// competes for the CPU. Knobs: INPROC_GETS (sequential small GETs, default 5000), INPROC_BODY (bytes, 256 MiB).
+// competes for the CPU. The small GET runs twice: with the fetch API (fetch() → a fetch-style
+// handler) and with the core API (request() → a coreHandler). Knobs: INPROC_GETS (sequential small GETs, default 5000), INPROC_BODY (bytes, 256 MiB).
 import { createPeerHttp } from '../src/index.js';
 import type { Transport } from '../src/transport.js';
 
@@ -60,10 +61,15 @@ const BODY = Number(process.env['INPROC_BODY'] ?? 256 * 1024 * 1024);
 const CHUNK = new Uint8Array(65536).fill(0x5a);
 const SMALL = new TextEncoder().encode('pong');
 
-const a = new ImmediateTransport();
-const b = new ImmediateTransport();
-a.peer = b;
-b.peer = a;
+function transportPair(): [ImmediateTransport, ImmediateTransport] {
+  const a = new ImmediateTransport();
+  const b = new ImmediateTransport();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+const [a, b] = transportPair();
 const server = createPeerHttp(a, {
   handler: (request) => {
     const url = new URL(request.url);
@@ -86,29 +92,39 @@ const server = createPeerHttp(a, {
 });
 const client = createPeerHttp(b);
 
-const rtts: number[] = [];
-for (let i = 0; i < 200; i++) await (await client.get('/small')).arrayBuffer();
-const startedGets = performance.now();
-const cpuBefore = process.cpuUsage();
-for (let i = 0; i < GETS; i++) {
-  const t = performance.now();
-  await (await client.get('/small')).arrayBuffer();
-  rtts.push(performance.now() - t);
-}
-const getsMs = performance.now() - startedGets;
-const getsCpu = process.cpuUsage(cpuBefore);
-const pingRtts: number[] = [];
-for (let i = 0; i < GETS; i++) {
-  const t = performance.now();
-  await client.ping();
-  pingRtts.push(performance.now() - t);
-}
-rtts.sort((x, y) => x - y);
-pingRtts.sort((x, y) => x - y);
+const [coreA, coreB] = transportPair();
+const coreServer = createPeerHttp(coreA, {
+  coreHandler: () => ({ status: 200, body: SMALL }),
+});
+const coreClient = createPeerHttp(coreB);
+
 const p50 = (xs: number[]) => xs[Math.floor(xs.length / 2)]!.toFixed(3);
-console.log(
-  `small GET p50 ${p50(rtts)} ms p90 ${rtts[Math.floor(rtts.length * 0.9)]!.toFixed(3)} p99 ${rtts[Math.floor(rtts.length * 0.99)]!.toFixed(3)} (${((getsMs / GETS) * 1000).toFixed(0)} µs mean, CPU ${((getsCpu.user + getsCpu.system) / GETS).toFixed(1)} µs per GET), PING p50 ${p50(pingRtts)} ms`,
+/** GETS sequential calls of `request` (after 200 warm-up ones): times and CPU per call. */
+async function measure(name: string, request: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 200; i++) await request();
+  const rtts: number[] = [];
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  for (let i = 0; i < GETS; i++) {
+    const t = performance.now();
+    await request();
+    rtts.push(performance.now() - t);
+  }
+  const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  rtts.sort((x, y) => x - y);
+  console.log(
+    `${name} p50 ${p50(rtts)} ms p90 ${rtts[Math.floor(rtts.length * 0.9)]!.toFixed(3)} p99 ${rtts[Math.floor(rtts.length * 0.99)]!.toFixed(3)} (${((ms / GETS) * 1000).toFixed(0)} µs mean, CPU ${((cpu.user + cpu.system) / GETS).toFixed(1)} µs each)`,
+  );
+}
+
+await measure('small GET, fetch API', async () => (await client.get('/small')).arrayBuffer());
+await measure('small GET, core API', async () =>
+  (await coreClient.request({ target: '/small' })).bytes(),
 );
+await measure('PING', () => client.ping());
+await coreClient.close();
+await coreServer.close().catch(() => undefined);
 
 const started = performance.now();
 const response = await client.get(`/bytes?n=${BODY}`);

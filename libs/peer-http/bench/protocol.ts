@@ -1,8 +1,11 @@
 // Messages between the bench (parent) and its agent process (child, over IPC).
 import type { SignalMessage } from '../test/webrtc/browser/page.js';
 
-/** What the agent does with a channel once it opens. */
-export type AgentMode = 'raw' | 'peer-http';
+/**
+ * What the agent does with a channel once it opens: raw echo / send, the peer-http fetch-style
+ * server, or the same routes served with the core API (no `Request`/`Response`).
+ */
+export type AgentMode = 'raw' | 'peer-http' | 'core';
 
 export type ToAgent =
   | { t: 'signal'; session: number; mode: AgentMode; message: SignalMessage }
