@@ -16,6 +16,7 @@ import {
   type PeerRequest,
 } from '../src/session.js';
 import { createMemoryTransportPair, type MemoryTransport } from '../src/transports/memory.js';
+import { rejection } from './support/rejection.js';
 
 const utf8 = new TextEncoder();
 let cleanup: Array<() => Promise<unknown>> = [];
@@ -43,15 +44,6 @@ async function pair(server: PeerHttpOptions, client: PeerHttpOptions = {}) {
   cleanup.push(() => Promise.allSettled([a.close(), b.close()]));
   await Promise.all([a.ready, b.ready]);
   return { a, b, serverSent };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 function expectNetworkError(error: unknown, code: number): void {

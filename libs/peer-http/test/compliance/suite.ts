@@ -18,6 +18,7 @@ import {
   type PeerHttpSession,
 } from '../../src/session.js';
 import type { Transport } from '../../src/transport.js';
+import { rejection } from '../support/rejection.js';
 
 export interface TransportPair {
   a: Transport;
@@ -125,15 +126,6 @@ function expectNetworkError(error: unknown, code?: number): PeerHttpError {
   expect(cause).toBeInstanceOf(PeerHttpError);
   if (code !== undefined) expect((cause as PeerHttpError).code).toBe(code);
   return cause as PeerHttpError;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Per-test observations from the handlers. */

@@ -10,6 +10,7 @@ import { createPeerHttp, type PeerHttpSession } from '../../src/session.js';
 import { ChromiumHarness, type BrowserConnection } from './chromium.js';
 import { digestStream, patternDigest, testHandler, type ServerEvents } from './fixtures.js';
 import { cleanupNodeDataChannel } from './node-pair.js';
+import { rejection } from '../support/rejection.js';
 
 const MiB = 1024 * 1024;
 const BIG = 100 * MiB;
@@ -65,15 +66,6 @@ async function setup(limits: { nodeMaxHeaderBytes?: number; pageMaxHeaderBytes?:
 
 function expectNetworkError(shape: unknown): void {
   expect(shape).toMatchObject({ name: 'TypeError', causeName: 'PeerHttpError' });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('peer-http: Chromium client → node-datachannel server', () => {
