@@ -488,7 +488,11 @@ class Session implements PeerHttpSession {
       throw new TypeError('peer-http: request() takes { method, target, headers, body }');
     }
     const { signal } = init;
-    signal?.throwIfAborted();
+    if (signal?.aborted) {
+      if (init.body instanceof ReadableStream)
+        void init.body.cancel(signal.reason).catch(() => undefined);
+      signal.throwIfAborted();
+    }
     if (init.method !== undefined && typeof init.method !== 'string') {
       throw new TypeError('peer-http: method must be a string');
     }
@@ -497,7 +501,9 @@ class Session implements PeerHttpSession {
     const headers = checkHeaderList(init.headers, 'headers');
     const body = checkBody(init.body, 'the request body');
     if (body !== null && (method === 'GET' || method === 'HEAD')) {
-      throw new TypeError(`peer-http: a ${method} request cannot have a body`);
+      const error = new TypeError(`peer-http: a ${method} request cannot have a body`);
+      if (body instanceof ReadableStream) void body.cancel(error).catch(() => undefined);
+      throw error;
     }
     const { stream, response } = await this.exchange(
       { type: 'HEADERS', streamId: 1, kind: 'request', method, target: init.target, headers },
@@ -524,27 +530,34 @@ class Session implements PeerHttpSession {
     signal: AbortSignal | undefined,
     timeoutOption: number | undefined,
   ): Promise<{ stream: Stream; response: ResponseHeadersFrame }> {
+    // A body stream that will never be sent is cancelled, as fetch cancels a request body
+    // on failure: its source learns why.
+    const failBefore = (error: unknown): unknown => {
+      if (body instanceof ReadableStream) void body.cancel(error).catch(() => undefined);
+      return error;
+    };
     if (!this.muxer.peer) {
       try {
         await this.abortable(this.muxer.ready, signal);
       } catch (error) {
-        throw asTypeError(error);
+        throw failBefore(asTypeError(error));
       }
     }
     let block: Uint8Array;
     try {
       block = encodeHeaderBlock(frame);
     } catch (error) {
-      if (body instanceof ReadableStream) void body.cancel(error).catch(() => undefined);
-      throw asTypeError(error);
+      throw failBefore(asTypeError(error));
     }
     const peerMax = this.muxer.peer!.maxFrameSize;
     if (block.length > peerMax) {
-      throw networkError(
-        new PeerHttpError(
-          ReasonCode.HEADER_TOO_LARGE,
-          `request headers of ${block.length} bytes exceed the peer's maximum frame size ${peerMax}`,
-          { scope: 'stream' },
+      throw failBefore(
+        networkError(
+          new PeerHttpError(
+            ReasonCode.HEADER_TOO_LARGE,
+            `request headers of ${block.length} bytes exceed the peer's maximum frame size ${peerMax}`,
+            { scope: 'stream' },
+          ),
         ),
       );
     }
@@ -557,11 +570,11 @@ class Session implements PeerHttpSession {
       opening
         .then((late) => late.fail(new PeerHttpError(ReasonCode.CANCEL, 'aborted'), false))
         .catch(() => undefined);
-      throw asTypeError(error);
+      throw failBefore(asTypeError(error));
     }
     if (signal?.aborted) {
       stream.fail(new PeerHttpError(ReasonCode.CANCEL, 'aborted'), false);
-      throw signal.reason;
+      throw failBefore(signal.reason);
     }
 
     frame.streamId = stream.id;

@@ -349,6 +349,30 @@ describe('core API', () => {
     expect(b.closeReason).toBeUndefined();
   });
 
+  it('cancels a body stream it will not send, with the reason', async () => {
+    const { a } = await pair({ coreHandler: echo });
+    const reasons: unknown[] = [];
+    const source = () =>
+      new ReadableStream<Uint8Array>({
+        cancel(reason) {
+          reasons.push(reason);
+        },
+      });
+    await rejection(a.request({ target: '/', body: source() })); // GET with a body
+    await rejection(
+      a.request({ method: 'POST', target: '/', headers: [['X-Up', '1']], body: source() }),
+    );
+    const uploads = source();
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await rejection(
+      a.request({ method: 'PUT', target: '/', body: uploads, signal: controller.signal }),
+    );
+    expect(reasons).toHaveLength(3);
+    expect(reasons.slice(0, 2).every((reason) => reason instanceof TypeError)).toBe(true);
+    expect(reasons[2]).toEqual(new Error('stop')); // an aborted signal: its reason
+  });
+
   it('turns a throwing handler or a bad reply into a bare 500 and tells onError', async () => {
     const errors: Array<[unknown, PeerRequest | Request | undefined]> = [];
     let cancelled = false;
