@@ -222,6 +222,11 @@ function asTypeError(error: unknown): unknown {
   });
 }
 
+/** Cancels `body` with `reason` if it is a stream (one that will never be sent). */
+function cancelStream(body: unknown, reason: unknown): void {
+  if (body instanceof ReadableStream) void body.cancel(reason).catch(() => undefined);
+}
+
 function isPlainJson(body: unknown): body is Record<string, unknown> | readonly unknown[] {
   if (body === null || typeof body !== 'object') return false;
   const proto = Object.getPrototypeOf(body) as unknown;
@@ -430,37 +435,41 @@ class Session implements PeerHttpSession {
   async fetch(input: string | URL | Request, init: PeerFetchInit = {}): Promise<Response> {
     const source = input instanceof Request ? input : undefined;
     const signal = init.signal ?? source?.signal ?? undefined;
-    signal?.throwIfAborted();
-
     let url: URL;
-    try {
-      url = new URL(
-        typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
-        this.config.baseUrl,
-      );
-    } catch (error) {
-      throw new TypeError('peer-http: invalid URL', {
-        cause: error,
-      });
-    }
-    const method = normalizeMethod(init.method ?? source?.method ?? 'GET');
-    const headersInit = init.headers ?? source?.headers;
-    // a request without header fields (most GETs) needs no Headers object
-    let headers = headersInit === undefined ? undefined : new Headers(headersInit);
+    let method: string;
+    let headers: Headers | undefined;
     let body: ReadableStream<Uint8Array> | null = null;
-    const bodyInit = init.body !== undefined ? init.body : (source?.body ?? null);
-    if (bodyInit !== null) {
-      if (method === 'GET' || method === 'HEAD')
-        throw new TypeError(`peer-http: a ${method} request cannot have a body`);
-      if (bodyInit instanceof ReadableStream) {
-        body = bodyInit as ReadableStream<Uint8Array>;
-      } else {
-        const wrapped = new Response(bodyInit);
-        const type = wrapped.headers.get('content-type');
-        if (type && !headers?.has('content-type'))
-          (headers ??= new Headers()).set('content-type', type);
-        body = wrapped.body;
+    try {
+      signal?.throwIfAborted();
+      try {
+        url = new URL(
+          typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+          this.config.baseUrl,
+        );
+      } catch (error) {
+        throw new TypeError('peer-http: invalid URL', { cause: error });
       }
+      method = normalizeMethod(init.method ?? source?.method ?? 'GET');
+      const headersInit = init.headers ?? source?.headers;
+      // a request without header fields (most GETs) needs no Headers object
+      headers = headersInit === undefined ? undefined : new Headers(headersInit);
+      const bodyInit = init.body !== undefined ? init.body : (source?.body ?? null);
+      if (bodyInit !== null) {
+        if (method === 'GET' || method === 'HEAD')
+          throw new TypeError(`peer-http: a ${method} request cannot have a body`);
+        if (bodyInit instanceof ReadableStream) {
+          body = bodyInit as ReadableStream<Uint8Array>;
+        } else {
+          const wrapped = new Response(bodyInit);
+          const type = wrapped.headers.get('content-type');
+          if (type && !headers?.has('content-type'))
+            (headers ??= new Headers()).set('content-type', type);
+          body = wrapped.body;
+        }
+      }
+    } catch (error) {
+      cancelStream(init.body, error); // a body stream that will never be sent
+      throw error;
     }
     const { stream, response } = await this.exchange(
       {
@@ -488,21 +497,25 @@ class Session implements PeerHttpSession {
       throw new TypeError('peer-http: request() takes { method, target, headers, body }');
     }
     const { signal } = init;
-    if (signal?.aborted) {
-      if (init.body instanceof ReadableStream)
-        void init.body.cancel(signal.reason).catch(() => undefined);
-      signal.throwIfAborted();
-    }
-    if (init.method !== undefined && typeof init.method !== 'string') {
-      throw new TypeError('peer-http: method must be a string');
-    }
-    if (typeof init.target !== 'string') throw new TypeError('peer-http: target must be a string');
-    const method = normalizeMethod(init.method ?? 'GET');
-    const headers = checkHeaderList(init.headers, 'headers');
-    const body = checkBody(init.body, 'the request body');
-    if (body !== null && (method === 'GET' || method === 'HEAD')) {
-      const error = new TypeError(`peer-http: a ${method} request cannot have a body`);
-      if (body instanceof ReadableStream) void body.cancel(error).catch(() => undefined);
+    let method: string;
+    let headers: HeaderList;
+    let body: Uint8Array | ReadableStream<Uint8Array> | null;
+    try {
+      signal?.throwIfAborted();
+      if (init.method !== undefined && typeof init.method !== 'string') {
+        throw new TypeError('peer-http: method must be a string');
+      }
+      if (typeof init.target !== 'string') {
+        throw new TypeError('peer-http: target must be a string');
+      }
+      method = normalizeMethod(init.method ?? 'GET');
+      headers = checkHeaderList(init.headers, 'headers');
+      body = checkBody(init.body, 'the request body');
+      if (body !== null && (method === 'GET' || method === 'HEAD')) {
+        throw new TypeError(`peer-http: a ${method} request cannot have a body`);
+      }
+    } catch (error) {
+      cancelStream(init.body, error); // a body stream that will never be sent
       throw error;
     }
     const { stream, response } = await this.exchange(
@@ -533,7 +546,7 @@ class Session implements PeerHttpSession {
     // A body stream that will never be sent is cancelled, as fetch cancels a request body
     // on failure: its source learns why.
     const failBefore = (error: unknown): unknown => {
-      if (body instanceof ReadableStream) void body.cancel(error).catch(() => undefined);
+      cancelStream(body, error);
       return error;
     };
     if (!this.muxer.peer) {

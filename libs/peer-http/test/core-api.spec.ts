@@ -349,7 +349,7 @@ describe('core API', () => {
     expect(b.closeReason).toBeUndefined();
   });
 
-  it('cancels a body stream it will not send, with the reason', async () => {
+  it('cancels a body stream it will not send, with the reason (request() and fetch())', async () => {
     const { a } = await pair({ coreHandler: echo });
     const reasons: unknown[] = [];
     const source = () =>
@@ -368,7 +368,26 @@ describe('core API', () => {
     await rejection(
       a.request({ method: 'PUT', target: '/', body: uploads, signal: controller.signal }),
     );
-    expect(reasons).toHaveLength(3);
+    // the same for fetch(): a GET with a body, a bad header, an aborted signal
+    await rejection(a.fetch('/', { body: source(), duplex: 'half' } as RequestInit));
+    await rejection(
+      a.fetch('/', {
+        method: 'POST',
+        headers: { 'x-a': 'ā' },
+        body: source(),
+        duplex: 'half',
+      } as RequestInit),
+    );
+    await rejection(
+      a.fetch('/', {
+        method: 'POST',
+        body: source(),
+        signal: controller.signal,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(reasons).toHaveLength(6);
+    expect(reasons[5]).toEqual(new Error('stop'));
     expect(reasons.slice(0, 2).every((reason) => reason instanceof TypeError)).toBe(true);
     expect(reasons[2]).toEqual(new Error('stop')); // an aborted signal: its reason
   });
