@@ -3,7 +3,8 @@
 // channel with no latency. For profiling: `node --cpu-prof --import tsx bench/inprocess.ts`.
 // CPU per GET (user + system, both sessions) moves far less than wall time when other work
 // competes for the CPU. The small GET runs twice: with the fetch API (fetch() → a fetch-style
-// handler) and with the core API (request() → a coreHandler). Knobs: INPROC_GETS (sequential small GETs, default 5000), INPROC_BODY (bytes, 256 MiB).
+// handler) and with the core API (request() → a coreHandler). Knobs: INPROC_GETS (sequential
+// small GETs, default 5000), INPROC_BODY (bytes, 256 MiB).
 import { createPeerHttp } from '../src/index.js';
 import type { Transport } from '../src/transport.js';
 

@@ -223,8 +223,17 @@ function asTypeError(error: unknown): unknown {
 }
 
 /** Cancels `body` with `reason` if it is a stream (one that will never be sent). */
-function cancelStream(body: unknown, reason: unknown): void {
-  if (body instanceof ReadableStream) void body.cancel(reason).catch(() => undefined);
+function cancelStream(body: unknown, reason?: unknown): Promise<void> | undefined {
+  return body instanceof ReadableStream ? body.cancel(reason).catch(() => undefined) : undefined;
+}
+
+/** Queues a whole body and END in this turn (a small one shares a message with its HEADERS). */
+function sendWhole(stream: Stream, bytes: Uint8Array): Promise<unknown> {
+  return Promise.all([stream.write(bytes), stream.end()]);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function isPlainJson(body: unknown): body is Record<string, unknown> | readonly unknown[] {
@@ -252,7 +261,7 @@ function checkReply(reply: unknown): Outgoing {
   const { status, headers, body } = reply as Partial<PeerReply>;
   const checkedBody = checkBody(body, 'the reply body');
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
-    if (checkedBody instanceof ReadableStream) void checkedBody.cancel().catch(() => undefined);
+    void cancelStream(checkedBody);
     throw new TypeError(`the core handler returned status ${String(status)}`);
   }
   return { status, headers: checkHeaderList(headers, 'the reply headers'), body: checkedBody };
@@ -468,7 +477,7 @@ class Session implements PeerHttpSession {
         }
       }
     } catch (error) {
-      cancelStream(init.body, error); // a body stream that will never be sent
+      void cancelStream(init.body, error); // a body stream that will never be sent
       throw error;
     }
     const { stream, response } = await this.exchange(
@@ -515,7 +524,7 @@ class Session implements PeerHttpSession {
         throw new TypeError(`peer-http: a ${method} request cannot have a body`);
       }
     } catch (error) {
-      cancelStream(init.body, error); // a body stream that will never be sent
+      void cancelStream(init.body, error); // a body stream that will never be sent
       throw error;
     }
     const { stream, response } = await this.exchange(
@@ -546,7 +555,7 @@ class Session implements PeerHttpSession {
     // A body stream that will never be sent is cancelled, as fetch cancels a request body
     // on failure: its source learns why.
     const failBefore = (error: unknown): unknown => {
-      cancelStream(body, error);
+      void cancelStream(body, error);
       return error;
     };
     if (!this.muxer.peer) {
@@ -605,7 +614,7 @@ class Session implements PeerHttpSession {
       stream.onClosed = () => signal.removeEventListener('abort', onAbort);
     }
     if (body instanceof Uint8Array) {
-      Promise.all([stream.write(body), stream.end()]).catch(() => undefined); // a failed stream
+      sendWhole(stream, body).catch(() => undefined); // a failed stream
     } else if (body) {
       this.upload(stream, body);
     }
@@ -701,7 +710,8 @@ class Session implements PeerHttpSession {
       let reply: Outgoing;
       try {
         const result = this.coreHandler(request);
-        reply = checkReply(result instanceof Promise ? await result : result);
+        // a synchronous reply is not awaited: it goes out from the message callback
+        reply = checkReply(isThenable(result) ? await result : result);
       } catch (error) {
         this.report(error, request);
         reply = textReply(500, 'Internal Server Error\n');
@@ -743,10 +753,8 @@ class Session implements PeerHttpSession {
 
   /** Sends a response: HEADERS, the body as DATA, END; then stops an unread request body. */
   private async respond(stream: Stream, reply: Outgoing, headOnly: boolean): Promise<void> {
-    const cancel = (body: Outgoing['body']): Promise<void> | undefined =>
-      body instanceof ReadableStream ? body.cancel().catch(() => undefined) : undefined;
     if (stream.error) {
-      await cancel(reply.body);
+      await cancelStream(reply.body);
       return;
     }
     let frame: ResponseHeadersFrame = {
@@ -762,13 +770,13 @@ class Session implements PeerHttpSession {
       block = encodeHeaderBlock(frame);
     } catch (error) {
       this.report(error, undefined);
-      await cancel(source);
+      await cancelStream(source);
       frame = { type: 'HEADERS', streamId: stream.id, kind: 'response', status: 500, headers: [] };
       block = encodeHeaderBlock(frame);
       source = null;
     }
     if (headOnly) {
-      await cancel(source);
+      await cancelStream(source);
       source = null;
     }
     if (stream.error) return;
@@ -777,8 +785,7 @@ class Session implements PeerHttpSession {
       stream.endSent();
     } else if (source instanceof Uint8Array) {
       try {
-        // queued in this turn: HEADERS, DATA and END share one message
-        await Promise.all([stream.write(source), stream.end()]);
+        await sendWhole(stream, source);
       } catch {
         return;
       }

@@ -144,7 +144,6 @@ export class Stream {
       return Promise.reject(new TypeError('peer-http: the body was already read'));
     }
     this.collected = true;
-    this.bodyRead = true;
     if (this.readerError === CANCELLED) return Promise.resolve([]);
     // what a body reader would get: a TypeError, or the abort reason the caller chose
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors

@@ -392,6 +392,18 @@ describe('core API', () => {
     expect(reasons[2]).toEqual(new Error('stop')); // an aborted signal: its reason
   });
 
+  it('awaits a reply from any thenable, not only a native Promise', async () => {
+    const { a } = await pair({
+      coreHandler: () =>
+        ({
+          then: (resolve: (reply: { status: number; body: string }) => void) =>
+            resolve({ status: 202, body: 'later' }),
+        }) as unknown as Promise<{ status: number; body: string }>,
+    });
+    const response = await a.request({ target: '/' });
+    expect([response.status, await response.text()]).toEqual([202, 'later']);
+  });
+
   it('turns a throwing handler or a bad reply into a bare 500 and tells onError', async () => {
     const errors: Array<[unknown, PeerRequest | Request | undefined]> = [];
     let cancelled = false;
