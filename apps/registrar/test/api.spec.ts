@@ -2,8 +2,6 @@
 // device management, grants CRUD, audit trail and pagination, metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registrar } from '../src/app.js';
-import { hashPassword } from '../src/auth/password.js';
-import { UsersRepository } from '../src/users/users.repository.js';
 import {
   ADMIN_PASSWORD,
   Api,
@@ -12,6 +10,7 @@ import {
   startRegistrar,
   type TestDatabase,
   tempDir,
+  signInToOtherOrg,
 } from './helpers.js';
 
 let db: TestDatabase;
@@ -40,13 +39,7 @@ beforeAll(async () => {
   });
   admin = await new Api(registrar.url).login();
   // A second organization, seeded the way the bootstrap does it.
-  await registrar.app.get(UsersRepository).createOrgWithOwner({
-    orgName: 'other',
-    email: 'other@example.com',
-    name: 'Other',
-    passwordHash: await hashPassword(ADMIN_PASSWORD),
-  });
-  otherOrgAdmin = await new Api(registrar.url).login('other@example.com');
+  otherOrgAdmin = await signInToOtherOrg(registrar);
 });
 
 afterAll(async () => {

@@ -4,16 +4,14 @@
 import { createSigner, exportPublicJwk, generateKeyPair } from '@peerfetch/crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registrar } from '../src/app.js';
-import { hashPassword } from '../src/auth/password.js';
-import { UsersRepository } from '../src/users/users.repository.js';
 import {
-  ADMIN_PASSWORD,
   Api,
   createTestDatabase,
   newAgent,
   startRegistrar,
   type TestDatabase,
   tempDir,
+  signInToOtherOrg,
 } from './helpers.js';
 
 let db: TestDatabase;
@@ -42,13 +40,7 @@ beforeAll(async () => {
   member = await new Api(registrar.url).login(MEMBER.email, MEMBER.password);
   const code = await admin.post('/api/claim-codes', { tags: ['cam'] });
   deviceId = (await newAgent().enroll(admin, code.body.code)).body.deviceId;
-  await registrar.app.get(UsersRepository).createOrgWithOwner({
-    orgName: 'other',
-    email: 'other@example.com',
-    name: 'Other',
-    passwordHash: await hashPassword(ADMIN_PASSWORD),
-  });
-  otherAdmin = await new Api(registrar.url).login('other@example.com');
+  otherAdmin = await signInToOtherOrg(registrar);
   otherAdminId = (await otherAdmin.get('/api/auth/me')).body.user.id;
 });
 

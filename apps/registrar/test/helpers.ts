@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { createEnrollmentProof, createSigner, generateKeyPair } from '@peerfetch/crypto';
 import pg from 'pg';
 import { createRegistrar, type Registrar } from '../src/app.js';
+import { hashPassword } from '../src/auth/password.js';
 import { loadConfig } from '../src/config/config.js';
+import { UsersRepository } from '../src/users/users.repository.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -83,6 +85,22 @@ export function startRegistrar(env: Record<string, string | undefined>): Promise
       ...env,
     }),
   );
+}
+
+/** Seeds another organization as the bootstrap does; its owner's password is ADMIN_PASSWORD. */
+export async function seedOrg(
+  registrar: Registrar,
+  org: { orgName: string; email: string; name: string },
+): Promise<void> {
+  await registrar.app
+    .get(UsersRepository)
+    .createOrgWithOwner({ ...org, passwordHash: await hashPassword(ADMIN_PASSWORD) });
+}
+
+/** A second organization ("other", owner other@example.com), its owner signed in. */
+export async function signInToOtherOrg(registrar: Registrar): Promise<Api> {
+  await seedOrg(registrar, { orgName: 'other', email: 'other@example.com', name: 'Other' });
+  return new Api(registrar.url).login('other@example.com');
 }
 
 export interface ApiResponse<T = any> {

@@ -3,8 +3,6 @@
 // account proves its own; roles are capped by the inviter's; every step is audited.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registrar } from '../src/app.js';
-import { hashPassword } from '../src/auth/password.js';
-import { UsersRepository } from '../src/users/users.repository.js';
 import {
   ADMIN_PASSWORD,
   Api,
@@ -12,6 +10,7 @@ import {
   startRegistrar,
   type TestDatabase,
   tempDir,
+  seedOrg,
 } from './helpers.js';
 
 let db: TestDatabase;
@@ -33,11 +32,10 @@ beforeAll(async () => {
   anon = new Api(registrar.url);
   orgId = (await admin.get('/api/auth/me')).body.orgId;
   // Someone who already has an account, in another organization.
-  await registrar.app.get(UsersRepository).createOrgWithOwner({
+  await seedOrg(registrar, {
     orgName: 'elsewhere',
     email: 'existing@example.com',
     name: 'Existing Person',
-    passwordHash: await hashPassword(ADMIN_PASSWORD),
   });
 });
 

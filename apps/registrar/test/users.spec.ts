@@ -7,18 +7,16 @@ import { createSigner, exportPublicJwk, generateKeyPair } from '@peerfetch/crypt
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registrar } from '../src/app.js';
 import { AuthService } from '../src/auth/auth.service.js';
-import { hashPassword } from '../src/auth/password.js';
 import { DomainError } from '../src/common/errors.js';
-import { UsersRepository } from '../src/users/users.repository.js';
 import { UsersService } from '../src/users/users.service.js';
 import {
-  ADMIN_PASSWORD,
   Api,
   createTestDatabase,
   newAgent,
   startRegistrar,
   type TestDatabase,
   tempDir,
+  signInToOtherOrg,
 } from './helpers.js';
 
 let db: TestDatabase;
@@ -66,13 +64,7 @@ beforeAll(async () => {
   ownerId = (await owner.get('/api/auth/me')).body.user.id;
   const code = await owner.post('/api/claim-codes', { tags: ['cam'] });
   deviceId = (await newAgent().enroll(owner, code.body.code)).body.deviceId;
-  await registrar.app.get(UsersRepository).createOrgWithOwner({
-    orgName: 'other',
-    email: 'other@example.com',
-    name: 'Other',
-    passwordHash: await hashPassword(ADMIN_PASSWORD),
-  });
-  otherOwner = await new Api(registrar.url).login('other@example.com');
+  otherOwner = await signInToOtherOrg(registrar);
 });
 
 afterAll(async () => {
