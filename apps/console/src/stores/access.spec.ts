@@ -51,6 +51,23 @@ describe('access store', () => {
     expect(access.grantsFor({ id: I.dock, tags: [] })).toEqual([]);
   });
 
+  it('finds the grants given to one person or one group', async () => {
+    const access = useAccessStore();
+    await access.load();
+    const g = await access.createGroup('Crew');
+    const toGroup = await access.createGrant({
+      subject: { kind: 'group', groupId: g.id },
+      target: { kind: 'device', deviceId: I.kiosk },
+      role: 'viewer',
+    });
+    const bobs = access.grants.filter((x) => x.subject.kind === 'user').map((x) => x.id);
+    expect(bobs.length).toBeGreaterThan(0);
+    expect(access.grantsOf('user', I.bob).map((x) => x.id)).toEqual(bobs);
+    expect(access.grantsOf('group', g.id).map((x) => x.id)).toEqual([toGroup.id]);
+    expect(access.grantsOf('user', I.ada)).toEqual([]);
+    expect(access.grantsOf('group', I.bob)).toEqual([]); // an id of the other kind
+  });
+
   it('changes a grant’s role and deletes grants', async () => {
     const access = useAccessStore();
     await access.load();

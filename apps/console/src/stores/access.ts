@@ -9,6 +9,7 @@ import type {
   Device,
   Grant,
   GrantRole,
+  GrantSubject,
   Group,
   Invite,
   OrgRole,
@@ -16,6 +17,14 @@ import type {
 } from '../services/api-types.js';
 import { useServices } from '../services/container.js';
 import { useAuthStore } from './auth.js';
+
+/** Whether `grant` is given to the person or group `id`. */
+function isGrantOf(grant: Grant, kind: GrantSubject['kind'], id: string): boolean {
+  const { subject } = grant;
+  return (
+    subject.kind === kind && (subject.kind === 'user' ? subject.userId : subject.groupId) === id
+  );
+}
 
 export const useAccessStore = defineStore('access', () => {
   const { api } = useServices();
@@ -78,6 +87,11 @@ export const useAccessStore = defineStore('access', () => {
     );
   }
 
+  /** The grants given to one person or one group. */
+  function grantsOf(kind: GrantSubject['kind'], id: string): Grant[] {
+    return grants.value.filter((g) => isGrantOf(g, kind, id));
+  }
+
   function subjectLabel(grant: Grant): string {
     if (grant.subject.kind === 'group') return groupLabel(grant.subject.groupId);
     return userLabel(grant.subject.userId);
@@ -133,9 +147,7 @@ export const useAccessStore = defineStore('access', () => {
   async function deleteGroup(id: string): Promise<void> {
     await api.deleteGroup(id);
     groups.value = groups.value.filter((g) => g.id !== id);
-    grants.value = grants.value.filter(
-      (g) => g.subject.kind !== 'group' || g.subject.groupId !== id,
-    );
+    grants.value = grants.value.filter((g) => !isGrantOf(g, 'group', id));
   }
 
   async function addGroupMember(groupId: string, userId: string): Promise<Group> {
@@ -171,9 +183,7 @@ export const useAccessStore = defineStore('access', () => {
   async function removeUser(userId: string): Promise<void> {
     await api.removeUser(userId);
     users.value = users.value.filter((u) => u.id !== userId);
-    grants.value = grants.value.filter(
-      (g) => !(g.subject.kind === 'user' && g.subject.userId === userId),
-    );
+    grants.value = grants.value.filter((g) => !isGrantOf(g, 'user', userId));
     groups.value = groups.value.map((g) =>
       g.memberIds.includes(userId)
         ? {
@@ -208,6 +218,7 @@ export const useAccessStore = defineStore('access', () => {
     error: task.error,
     load,
     grantsFor,
+    grantsOf,
     subjectLabel,
     userLabel,
     groupLabel,
