@@ -481,7 +481,10 @@ async function main(): Promise<void> {
         p50: round(median(xs), 3),
         p99: round(quantile(xs, 0.99), 3),
       });
-      const shown = (xs: number[]) => `p50 ${stats(xs).p50} ms, p99 ${stats(xs).p99} ms`;
+      const shown = (xs: number[]) => {
+        const { p50, p99 } = stats(xs);
+        return `p50 ${p50} ms, p99 ${p99} ms`;
+      };
       const ratio = (xs: number[]) => `p50 ratio ${round(median(xs) / median(rawRtt))}×`;
       results['smallGetMs'] = {
         rawPingPong: stats(rawRtt),
