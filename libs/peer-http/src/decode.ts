@@ -112,15 +112,29 @@ export class Decoder {
    * the first malformed frame (after yielding the frames before it).
    */
   *push(chunk: Uint8Array): Generator<DecodedFrame, void, undefined> {
+    this.write(chunk);
+    for (let frame = this.next(); frame; frame = this.next()) yield frame;
+  }
+
+  /** Adds bytes; {@link next} then returns the frames they complete (no generator). */
+  write(chunk: Uint8Array): void {
     if (this.error) throw this.error;
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
     }
+  }
+
+  /**
+   * The next complete frame, or `undefined` until more bytes are written. Throws a
+   * PeerHttpError at a malformed frame; the decoder is spent after it.
+   */
+  next(): DecodedFrame | undefined {
+    if (this.error) throw this.error;
     try {
       for (;;) {
         if (!this.header) {
-          if (this.buffered < FRAME_HEADER_SIZE) return;
+          if (this.buffered < FRAME_HEADER_SIZE) return undefined;
           const first = this.chunks[0]!;
           if (first.length - this.offset >= FRAME_HEADER_SIZE) {
             // the usual case: read the header in place
@@ -131,11 +145,11 @@ export class Decoder {
           }
         }
         const header = this.header;
-        if (this.buffered < header.length) return;
+        if (this.buffered < header.length) return undefined;
         const payload = this.take(header.length);
         this.header = undefined;
         const frame = this.parse(header, payload);
-        if (frame) yield frame;
+        if (frame) return frame;
       }
     } catch (error) {
       // Anything but a PeerHttpError is a bug in this file: it is passed on unchanged (and

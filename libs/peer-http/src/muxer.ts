@@ -21,6 +21,12 @@ import {
 import { Stream, type StreamHost } from './stream.js';
 import type { Transport } from './transport.js';
 
+/** Frames that belong to a stream, as {@link Muxer.onStreamFrame} routes them. */
+type StreamFrame = Extract<
+  DecodedFrame,
+  { type: 'DATA' | 'END' | 'RESET' | 'WINDOW_UPDATE' | 'HEADERS' | 'HEADERS_REJECTED' }
+>;
+
 /** An incoming stream: its request HEADERS, or why its header block was rejected. */
 export type IncomingStream =
   | { stream: Stream; request: RequestHeadersFrame; rejected?: undefined }
@@ -161,6 +167,16 @@ export class Muxer implements StreamHost {
 
   /** Waits for the peer's HELLO and a free concurrency slot, then opens a stream. */
   openStream(): Promise<Stream> {
+    const stream = this.tryOpenStream();
+    return stream ? Promise.resolve(stream) : this.openWhenFree();
+  }
+
+  /**
+   * Opens a stream at once in the usual case (HELLO done, a slot free, nobody queued for
+   * one); `undefined` otherwise, and when the muxer is closed or going away
+   * ({@link openStream} then waits, or rejects with the reason).
+   */
+  tryOpenStream(): Stream | undefined {
     const peer = this.peer;
     if (
       peer &&
@@ -168,14 +184,13 @@ export class Muxer implements StreamHost {
       this.slotWaiters.length === 0 &&
       this.wokenWaiters === 0
     ) {
-      // the usual case (HELLO done, a slot free, nobody queued for one): no async function
       try {
-        return Promise.resolve(this.openNow());
+        return this.openNow();
       } catch {
         // closed or going away: the async path rejects with the same error
       }
     }
-    return this.openWhenFree();
+    return undefined;
   }
 
   private async openWhenFree(): Promise<Stream> {
@@ -455,7 +470,8 @@ export class Muxer implements StreamHost {
   private onMessage(message: Uint8Array): void {
     if (this.isClosed) return;
     this.lastReceived = Date.now();
-    for (const frame of this.decoder.push(message)) {
+    this.decoder.write(message);
+    for (let frame = this.decoder.next(); frame; frame = this.decoder.next()) {
       this.dispatch(frame);
       if (this.isClosed) return;
     }
@@ -498,7 +514,7 @@ export class Muxer implements StreamHost {
           this.flush();
           return;
         }
-        this.onStreamFrame(frame.streamId, (stream) => stream.addSendWindow(frame.increment));
+        this.onStreamFrame(frame);
         return;
       case 'DATA':
         if (frame.data.length > this.connRecvWindow) {
@@ -508,15 +524,15 @@ export class Muxer implements StreamHost {
           );
         }
         this.connRecvWindow -= frame.data.length;
-        if (!this.onStreamFrame(frame.streamId, (stream) => stream.receiveData(frame.data))) {
+        if (!this.onStreamFrame(frame)) {
           this.consumed(undefined, frame.data.length); // closed stream: credit it back
         }
         return;
       case 'END':
-        this.onStreamFrame(frame.streamId, (stream) => stream.receiveEnd());
+        this.onStreamFrame(frame);
         return;
       case 'RESET':
-        this.onStreamFrame(frame.streamId, (stream) => stream.receiveReset(frame.code));
+        this.onStreamFrame(frame);
         return;
       case 'HEADERS':
       case 'HEADERS_REJECTED':
@@ -540,21 +556,43 @@ export class Muxer implements StreamHost {
     return id % 2 === this.nextLocalId % 2;
   }
 
-  /** Routes a stream frame; returns false when the stream is closed (frame ignored). */
-  private onStreamFrame(id: number, fn: (stream: Stream) => void): boolean {
+  /**
+   * Routes a frame to its stream (no closure per frame); returns false when the stream is
+   * closed (the frame is ignored). A stream error fails that stream only.
+   */
+  private onStreamFrame(frame: StreamFrame): boolean {
+    const id = frame.streamId;
     const stream = this.streams.get(id);
-    if (stream) {
-      try {
-        fn(stream);
-      } catch (error) {
-        if (error instanceof PeerHttpError && error.scope === 'stream') stream.fail(error, true);
-        else throw error;
-      }
-      return true;
+    if (!stream) {
+      const known = this.isOwnId(id) ? id < this.nextLocalId : id <= this.lastRemoteId;
+      if (!known) throw this.protocolError(`frame on idle stream ${id}`);
+      return false;
     }
-    const known = this.isOwnId(id) ? id < this.nextLocalId : id <= this.lastRemoteId;
-    if (!known) throw this.protocolError(`frame on idle stream ${id}`);
-    return false;
+    try {
+      switch (frame.type) {
+        case 'DATA':
+          stream.receiveData(frame.data);
+          break;
+        case 'END':
+          stream.receiveEnd();
+          break;
+        case 'RESET':
+          stream.receiveReset(frame.code);
+          break;
+        case 'WINDOW_UPDATE':
+          stream.addSendWindow(frame.increment);
+          break;
+        case 'HEADERS':
+          stream.receiveHeaders(frame);
+          break;
+        case 'HEADERS_REJECTED':
+          throw new PeerHttpError(frame.code, `stream ${id}: ${frame.reason}`, { scope: 'stream' });
+      }
+    } catch (error) {
+      if (error instanceof PeerHttpError && error.scope === 'stream') stream.fail(error, true);
+      else throw error;
+    }
+    return true;
   }
 
   private onHeaders(frame: Extract<DecodedFrame, { type: 'HEADERS' | 'HEADERS_REJECTED' }>): void {
@@ -563,12 +601,7 @@ export class Muxer implements StreamHost {
     const isResponse =
       frame.type === 'HEADERS_REJECTED' ? frame.response : frame.kind === 'response';
     if (existing || this.isOwnId(id) || id <= this.lastRemoteId) {
-      this.onStreamFrame(id, (stream) => {
-        if (frame.type === 'HEADERS_REJECTED') {
-          throw new PeerHttpError(frame.code, `stream ${id}: ${frame.reason}`, { scope: 'stream' });
-        }
-        stream.receiveHeaders(frame);
-      });
+      this.onStreamFrame(frame);
       return;
     }
     // a new stream from the peer

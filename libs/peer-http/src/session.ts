@@ -5,6 +5,7 @@
  * PROTOCOL.md §10), as node:http2 has a core and a compatibility API.
  */
 import { verifyConfig, type PeerHttpConfig } from './config.js';
+import { Deadlines } from './deadlines.js';
 import { encodeHeaderBlock } from './encode.js';
 import { PeerHttpError, ReasonCode } from './errors.js';
 import type { HeaderList, RequestHeadersFrame, ResponseHeadersFrame } from './frame.js';
@@ -227,11 +228,6 @@ function cancelStream(body: unknown, reason?: unknown): Promise<void> | undefine
   return body instanceof ReadableStream ? body.cancel(reason).catch(() => undefined) : undefined;
 }
 
-/** Queues a whole body and END in this turn (a small one shares a message with its HEADERS). */
-function sendWhole(stream: Stream, bytes: Uint8Array): Promise<unknown> {
-  return Promise.all([stream.write(bytes), stream.end()]);
-}
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
@@ -356,6 +352,8 @@ function normalizeMethod(method: string): string {
 
 class Session implements PeerHttpSession {
   private readonly muxer: Muxer;
+  /** Request timeouts (one timer for all pending requests). */
+  private readonly deadlines = new Deadlines();
   readonly ready: Promise<void>;
 
   constructor(
@@ -368,6 +366,9 @@ class Session implements PeerHttpSession {
     this.muxer = new Muxer(transport, config);
     this.ready = this.muxer.ready.then(() => undefined);
     this.ready.catch(() => undefined);
+    // streams fail with the connection, so no request is left to time out
+    const stop = (): void => this.deadlines.clear();
+    this.muxer.closed.then(stop, stop);
     if (handler || coreHandler) {
       this.muxer.onStream = (incoming) => {
         this.serve(incoming).catch((error: unknown) => this.report(error, undefined));
@@ -584,15 +585,18 @@ class Session implements PeerHttpSession {
       );
     }
 
-    const opening = this.muxer.openStream();
-    let stream: Stream;
-    try {
-      stream = await this.abortable(opening, signal);
-    } catch (error) {
-      opening
-        .then((late) => late.fail(new PeerHttpError(ReasonCode.CANCEL, 'aborted'), false))
-        .catch(() => undefined);
-      throw failBefore(asTypeError(error));
+    // at once when a slot is free (no wait, no promise), else when one is
+    let stream = this.muxer.tryOpenStream();
+    if (!stream) {
+      const opening = this.muxer.openStream();
+      try {
+        stream = await this.abortable(opening, signal);
+      } catch (error) {
+        opening
+          .then((late) => late.fail(new PeerHttpError(ReasonCode.CANCEL, 'aborted'), false))
+          .catch(() => undefined);
+        throw failBefore(asTypeError(error));
+      }
     }
     if (signal?.aborted) {
       stream.fail(new PeerHttpError(ReasonCode.CANCEL, 'aborted'), false);
@@ -614,32 +618,29 @@ class Session implements PeerHttpSession {
       stream.onClosed = () => signal.removeEventListener('abort', onAbort);
     }
     if (body instanceof Uint8Array) {
-      sendWhole(stream, body).catch(() => undefined); // a failed stream
+      stream.writeAll(body).catch(() => undefined); // a failed stream
     } else if (body) {
       this.upload(stream, body);
     }
 
     const timeout = timeoutOption ?? this.config.requestTimeout;
-    const timer =
-      timeout > 0
-        ? setTimeout(
-            () =>
-              stream.fail(
-                new PeerHttpError(ReasonCode.TIMEOUT, `no response within ${timeout} ms`, {
-                  scope: 'stream',
-                }),
-                true,
-              ),
-            timeout,
-          )
-        : undefined;
+    if (timeout > 0) {
+      this.deadlines.add(stream, timeout, () =>
+        stream.fail(
+          new PeerHttpError(ReasonCode.TIMEOUT, `no response within ${timeout} ms`, {
+            scope: 'stream',
+          }),
+          true,
+        ),
+      );
+    }
     try {
       return { stream, response: (await stream.headers()) as ResponseHeadersFrame };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw asTypeError(error);
     } finally {
-      clearTimeout(timer);
+      this.deadlines.delete(stream);
     }
   }
 
@@ -785,7 +786,7 @@ class Session implements PeerHttpSession {
       stream.endSent();
     } else if (source instanceof Uint8Array) {
       try {
-        await sendWhole(stream, source);
+        await stream.writeAll(source); // a small one shares a message with its HEADERS
       } catch {
         return;
       }
