@@ -46,6 +46,9 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const skippedNames = [];
+const failures = [];
+/** The first lines of an error, enough to see why in a log that keeps only its tail. */
+const firstLines = (text) => String(text).split('\n').slice(0, 6).join('\n      ');
 const reports = existsSync(reportDir)
   ? readdirSync(reportDir).filter((f) => f.endsWith('.json'))
   : [];
@@ -54,10 +57,22 @@ for (const file of reports) {
   passed += report.numPassedTests ?? 0;
   failed += report.numFailedTests ?? 0;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  const project = file.replace(/\.json$/, '');
   for (const suite of report.testResults ?? []) {
+    // a file that failed outside any test (a hook, an import) reports its tests as skipped;
+    // it counts as one failure itself
+    if (suite.status === 'failed' && suite.message) {
+      if (!(suite.assertionResults ?? []).some((t) => t.status === 'failed')) failed += 1;
+      failures.push(`${project}: ${suite.name}\n      ${firstLines(suite.message)}`);
+    }
     for (const test of suite.assertionResults ?? []) {
       if (test.status === 'pending' || test.status === 'skipped' || test.status === 'todo') {
-        skippedNames.push(`${file.replace(/\.json$/, '')}: ${test.fullName}`);
+        skippedNames.push(`${project}: ${test.fullName}`);
+      }
+      if (test.status === 'failed') {
+        failures.push(
+          `${project}: ${test.fullName}\n      ${firstLines(test.failureMessages?.[0] ?? '')}`,
+        );
       }
     }
   }
@@ -67,6 +82,10 @@ console.log(`\nTest reports: ${reports.map((f) => f.replace(/\.json$/, '')).join
 if (skippedNames.length > 0) {
   console.log('Skipped tests (each must say why in its own output):');
   for (const name of skippedNames) console.log(`  - ${name}`);
+}
+if (failures.length > 0) {
+  console.log('Failures:');
+  for (const failure of failures) console.log(`  - ${failure}`);
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 
