@@ -62,11 +62,11 @@ try {
   const api = await new Api(registrar.url).login();
   const upstream = await startDemoUpstream({ name: 'cam-fig', port: 0 });
   cleanups.push(() => upstream.close());
-  const claim = await api.call('POST', '/api/claim-codes', { label: 'cam-fig', ttlHours: 1 });
+  const claimCode = await api.claimCode('cam-fig');
   const dataDir = join(root, 'agent');
   const agent = startAgent(cli, {
     REGISTRAR_URL: registrar.url,
-    CLAIM_CODE: String(claim.body['code']),
+    CLAIM_CODE: claimCode,
     DEVICE_NAME: 'cam-fig',
     DATA_DIR: dataDir,
     CLIPS_DIR: join(root, 'clips'),

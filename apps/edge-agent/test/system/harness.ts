@@ -214,9 +214,18 @@ export class Api {
 
   async login(): Promise<this> {
     const r = await this.call('POST', '/api/auth/login', ADMIN);
-    if (r.status !== 200 && r.status !== 201) throw new Error(`login: ${r.status}`);
+    if (r.status !== 200 && r.status !== 201) {
+      throw new Error(`login: ${r.status} ${JSON.stringify(r.body)}`);
+    }
     this.token = String(r.body['token']);
     return this;
+  }
+
+  /** A new claim code (one hour); a refusal throws with the registrar's answer. */
+  async claimCode(label: string): Promise<string> {
+    const r = await this.call('POST', '/api/claim-codes', { label, ttlHours: 1 });
+    if (r.status !== 201) throw new Error(`claim code: ${r.status} ${JSON.stringify(r.body)}`);
+    return String(r.body['code']);
   }
 
   async devices(): Promise<DeviceRow[]> {

@@ -98,11 +98,10 @@ beforeAll(async () => {
   db = await createDatabase();
   registrar = await startRegistrar(db.url, join(root, 'registrar'), { CONSOLE_DIR: site });
   const api = await new Api(registrar.url).login();
-  const claim = await api.call('POST', '/api/claim-codes', { label: 'cam-np', ttlHours: 1 });
-  expect(claim.status).toBe(201);
+  const claimCode = await api.claimCode('cam-np');
   agent = startAgent(cli, {
     REGISTRAR_URL: registrar.url,
-    CLAIM_CODE: String(claim.body['code']),
+    CLAIM_CODE: claimCode,
     DEVICE_NAME: 'cam-np',
     DATA_DIR: join(root, 'agent'),
     CLIPS_DIR: join(root, 'clips'),

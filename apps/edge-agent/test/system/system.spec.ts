@@ -120,9 +120,7 @@ beforeAll(async () => {
   );
   api = await new Api(registrar.url).login();
   upstream = await startDemoUpstream({ name: 'cam-sys', port: 0 });
-  const claim = await api.call('POST', '/api/claim-codes', { label: 'cam-sys', ttlHours: 1 });
-  expect(claim.status).toBe(201);
-  claimCode = String(claim.body['code']);
+  claimCode = await api.claimCode('cam-sys');
   agent = startAgent(cli, {
     REGISTRAR_URL: registrar.url,
     CLAIM_CODE: claimCode,
