@@ -620,7 +620,15 @@ class Session implements PeerHttpSession {
     if (body instanceof Uint8Array) {
       stream.writeAll(body).catch(() => undefined); // a failed stream
     } else if (body) {
-      this.upload(stream, body);
+      void this.pumpBody(
+        stream,
+        body,
+        (error) =>
+          new PeerHttpError(ReasonCode.CANCEL, 'the request body failed', {
+            scope: 'stream',
+            cause: error,
+          }),
+      );
     }
 
     const timeout = timeoutOption ?? this.config.requestTimeout;
@@ -642,39 +650,6 @@ class Session implements PeerHttpSession {
     } finally {
       this.deadlines.delete(stream);
     }
-  }
-
-  private upload(stream: Stream, body: ReadableStream<Uint8Array>): void {
-    const reader = body.getReader();
-    const stopWatching = stream.whenSendStopped((error) => {
-      reader.cancel(error).catch(() => undefined);
-    });
-    const pump = async (): Promise<void> => {
-      for (;;) {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (error) {
-          stream.fail(
-            new PeerHttpError(ReasonCode.CANCEL, 'the request body failed', {
-              scope: 'stream',
-              cause: error,
-            }),
-            true,
-          );
-          return;
-        }
-        if (result.done) break;
-        try {
-          await stream.write(result.value);
-        } catch (error) {
-          await reader.cancel(error).catch(() => undefined);
-          return;
-        }
-      }
-      await stream.end().catch(() => undefined);
-    };
-    void pump().finally(stopWatching);
   }
 
   private abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -790,7 +765,14 @@ class Session implements PeerHttpSession {
       } catch {
         return;
       }
-    } else if (!(await this.sendBody(stream, source))) {
+    } else if (
+      !(await this.pumpBody(stream, source, (error) => {
+        this.report(error, undefined);
+        return new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'the response body failed', {
+          scope: 'stream',
+        });
+      }))
+    ) {
       return;
     }
     if (!stream.hasRemoteEnded && !stream.error) {
@@ -802,12 +784,20 @@ class Session implements PeerHttpSession {
     }
   }
 
-  /** Streams a response body, then END; false if the stream failed on the way. */
-  private async sendBody(stream: Stream, body: ReadableStream<Uint8Array>): Promise<boolean> {
+  /**
+   * Streams a body (a request's or a response's) into `stream`, then END; false if the
+   * stream or the source failed on the way. A stream that stops sending (reset, failed)
+   * cancels the source at once, even one stalled in a read, with the reason; a source that
+   * fails resets the stream with `readFailure(error)`.
+   */
+  private async pumpBody(
+    stream: Stream,
+    body: ReadableStream<Uint8Array>,
+    readFailure: (error: unknown) => PeerHttpError,
+  ): Promise<boolean> {
     const reader = body.getReader();
-    // A reset stream stops the source at once, even one stalled in a read.
-    const stopWatching = stream.whenSendStopped(() => {
-      reader.cancel().catch(() => undefined);
+    const stopWatching = stream.whenSendStopped((error) => {
+      reader.cancel(error).catch(() => undefined);
     });
     try {
       for (;;) {
@@ -815,20 +805,14 @@ class Session implements PeerHttpSession {
         try {
           result = await reader.read();
         } catch (error) {
-          this.report(error, undefined);
-          stream.fail(
-            new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'the response body failed', {
-              scope: 'stream',
-            }),
-            true,
-          );
+          stream.fail(readFailure(error), true);
           return false;
         }
         if (result.done) break;
         try {
           await stream.write(result.value);
-        } catch {
-          await reader.cancel().catch(() => undefined);
+        } catch (error) {
+          await reader.cancel(error).catch(() => undefined);
           return false;
         }
       }

@@ -443,6 +443,69 @@ describe('core API', () => {
     expect((errors[0]![1] as PeerRequest).target).toBe('/throw');
   });
 
+  it('resets the stream when a body source fails, and cancels a source whose stream stops', async () => {
+    // a request body that fails: the server reading it and the client both see CANCEL
+    let serverRead: unknown;
+    const errors: unknown[] = [];
+    const { a } = await pair({
+      coreHandler: async (request) => {
+        serverRead = await rejection(request.bytes());
+        return { status: 200 };
+      },
+      onError: (error) => errors.push(error),
+    });
+    let pulls = 0;
+    const failingUpload = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(utf8.encode('first'));
+        else controller.error(new Error('disk gone'));
+      },
+    });
+    const uploadError = await rejection(
+      a.request({ method: 'POST', target: '/up', body: failingUpload }),
+    );
+    expectNetworkError(uploadError, ReasonCode.CANCEL);
+    expect(((uploadError as TypeError).cause as PeerHttpError).cause).toMatchObject({
+      message: 'disk gone',
+    });
+    while (serverRead === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    expectNetworkError(serverRead, ReasonCode.CANCEL);
+
+    // a response body that fails: the client's read fails with INTERNAL_ERROR, onError hears it
+    const [tc, td] = createMemoryTransportPair();
+    const client = createPeerFetch(tc);
+    let cancelledWith: unknown;
+    const server = createPeerHttp(td, {
+      coreHandler: (request) => ({
+        status: 200,
+        body: new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (request.target === '/fail') controller.error(new Error('encoder crashed'));
+            else controller.enqueue(new Uint8Array(1024));
+          },
+          cancel(reason) {
+            cancelledWith = reason;
+          },
+        }),
+      }),
+      onError: (error) => errors.push(error),
+    });
+    cleanup.push(() => Promise.allSettled([client.close(), server.close()]));
+    const failing = await client.request({ target: '/fail' });
+    expectNetworkError(await rejection(failing.bytes()), ReasonCode.INTERNAL_ERROR);
+    expect(errors).toEqual([expect.objectContaining({ message: 'encoder crashed' })]);
+
+    // an endless body whose reader goes away: the source is cancelled with the reason
+    const controller = new AbortController();
+    const endless = await client.request({ target: '/endless', signal: controller.signal });
+    const reader = endless.body!.getReader();
+    await reader.read();
+    controller.abort();
+    while (cancelledWith === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(cancelledWith).toBeInstanceOf(PeerHttpError);
+    expect((cancelledWith as PeerHttpError).code).toBe(ReasonCode.CANCEL);
+  });
+
   it('aborts: the client rejects with the reason and the handler’s signal fires', async () => {
     let aborted: unknown;
     const { a } = await pair({
