@@ -65,9 +65,6 @@ export class Stream {
    * (nodejs/node#55428), which would leave a handler that kept only `request.signal` hanging.
    */
   attachment: unknown;
-  /** Whether anybody started reading the inbound body. */
-  bodyRead = false;
-
   private readonly inbound: Uint8Array[] = [];
   /** Set while {@link collect} gathers the body (instead of a `ReadableStream`). */
   private collector:
@@ -411,7 +408,6 @@ export class Stream {
   // ----- body reader -----
 
   private pull(): Promise<void> | void {
-    this.bodyRead = true;
     if (this.deliverOne()) return;
     if (this.readerError !== undefined || this.state === 'closed') return;
     return new Promise<void>((resolve) => {
