@@ -193,7 +193,8 @@ export class Muxer implements StreamHost {
     return undefined;
   }
 
-  private async openWhenFree(): Promise<Stream> {
+  /** {@link openStream}'s waiting path: for a caller whose {@link tryOpenStream} found no slot. */
+  async openWhenFree(): Promise<Stream> {
     const peer = await this.ready;
     while (this.localOpen >= peer.maxConcurrentStreams) {
       this.checkCanOpen();

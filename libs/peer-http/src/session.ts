@@ -588,7 +588,7 @@ class Session implements PeerHttpSession {
     // at once when a slot is free (no wait, no promise), else when one is
     let stream = this.muxer.tryOpenStream();
     if (!stream) {
-      const opening = this.muxer.openStream();
+      const opening = this.muxer.openWhenFree();
       try {
         stream = await this.abortable(opening, signal);
       } catch (error) {

@@ -170,12 +170,8 @@ export class Stream {
 
   /** Queues body bytes; resolves once they were all handed to the transport. */
   write(data: Uint8Array): Promise<void> {
-    if (this.error) return Promise.reject(this.error);
-    if (this.endQueued || this.localEnded) {
-      return Promise.reject(
-        new PeerHttpError(ReasonCode.STREAM_CLOSED, 'write after end', { scope: 'stream' }),
-      );
-    }
+    const refused = this.writeRefusal();
+    if (refused) return Promise.reject(refused);
     if (data.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.outbound.push({ data, offset: 0, resolve, reject });
@@ -188,15 +184,20 @@ export class Stream {
    * a write's and an end's: a small response's common case.
    */
   writeAll(data: Uint8Array): Promise<void> {
-    if (this.error) return Promise.reject(this.error);
-    if (this.endQueued || this.localEnded) {
-      return Promise.reject(
-        new PeerHttpError(ReasonCode.STREAM_CLOSED, 'write after end', { scope: 'stream' }),
-      );
-    }
+    const refused = this.writeRefusal();
+    if (refused) return Promise.reject(refused);
     // a failure rejects the END's promise (and this entry with it)
     if (data.length > 0) this.outbound.push({ data, offset: 0, resolve: ignore, reject: ignore });
     return this.end();
+  }
+
+  /** Why body bytes cannot be queued now (the stream failed, or END is queued or sent). */
+  private writeRefusal(): PeerHttpError | undefined {
+    if (this.error) return this.error;
+    if (this.endQueued || this.localEnded) {
+      return new PeerHttpError(ReasonCode.STREAM_CLOSED, 'write after end', { scope: 'stream' });
+    }
+    return undefined;
   }
 
   /** Queues END after the pending data; resolves once END was sent. */
