@@ -2,9 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concat, frameArb } from '../test/support/arbitraries.js';
 import { decodeAll, Decoder } from './decode.js';
-import { encode, encodeDataInto } from './encode.js';
+import { encode, encodeDataInto, encodeHeaderBlock, encodeWhole } from './encode.js';
 import { PeerHttpError, ReasonCode } from './errors.js';
-import { FRAME_HEADER_SIZE, MAX_INT31, type DecodedFrame, type Frame } from './frame.js';
+import {
+  FRAME_HEADER_SIZE,
+  MAX_INT31,
+  type DecodedFrame,
+  type Frame,
+  type HeadersFrame,
+} from './frame.js';
 
 const MAX = 0xffffff;
 const opts = { maxFrameSize: MAX };
@@ -99,6 +105,21 @@ describe('codec', () => {
     );
     expect(() => encodeDataInto(new Uint8Array(13), 1, new Uint8Array(4))).toThrow(RangeError);
     expect(() => encodeDataInto(out, 0, new Uint8Array(4))).toThrow(PeerHttpError);
+  });
+
+  it('encodes a whole message (HEADERS, DATA unless empty, END) as the frames one by one', () => {
+    const headersArb = frameArb.filter((f): f is HeadersFrame => f.type === 'HEADERS');
+    fc.assert(
+      fc.property(headersArb, fc.uint8Array({ maxLength: 300 }), (frame, data) => {
+        const { streamId } = frame;
+        const frames: Frame[] = [frame];
+        if (data.length > 0) frames.push({ type: 'DATA', streamId, data });
+        frames.push({ type: 'END', streamId });
+        expect(encodeWhole(frame, encodeHeaderBlock(frame), data)).toEqual(
+          concat(frames.map((f) => encode(f))),
+        );
+      }),
+    );
   });
 
   it('decodes a stream split at every byte offset', () => {

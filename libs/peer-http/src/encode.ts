@@ -171,6 +171,34 @@ export function encodeHeaders(frame: HeadersFrame, block: Uint8Array): Uint8Arra
   );
 }
 
+/**
+ * Encodes a whole small message of one stream into one buffer: HEADERS (around a block from
+ * {@link encodeHeaderBlock}), DATA with `body` unless it is empty, END. The bytes are those
+ * of the three frames encoded one by one; a sender that has the whole body at once saves
+ * the separate buffers and their copy into one message.
+ */
+export function encodeWhole(frame: HeadersFrame, block: Uint8Array, body: Uint8Array): Uint8Array {
+  const streamId = streamIdOf(frame);
+  const dataSize = body.length > 0 ? FRAME_HEADER_SIZE + body.length : 0;
+  const out = new Uint8Array(2 * FRAME_HEADER_SIZE + block.length + dataSize);
+  out[0] = FrameType.HEADERS;
+  out[1] = frame.kind === 'response' ? FLAG_RESPONSE : 0;
+  putU32(out, 2, streamId);
+  putU32(out, 6, block.length);
+  out.set(block, FRAME_HEADER_SIZE);
+  let at = FRAME_HEADER_SIZE + block.length;
+  if (dataSize > 0) {
+    out[at] = FrameType.DATA; // flags 0
+    putU32(out, at + 2, streamId);
+    putU32(out, at + 6, body.length);
+    out.set(body, at + FRAME_HEADER_SIZE);
+    at += dataSize;
+  }
+  out[at] = FrameType.END; // flags 0, length 0
+  putU32(out, at + 2, streamId);
+  return out;
+}
+
 /** Encodes one frame: 10-byte header + payload. */
 export function encode(frame: Frame): Uint8Array {
   switch (frame.type) {

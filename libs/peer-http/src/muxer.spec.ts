@@ -383,7 +383,12 @@ class RecordingTransport implements Transport {
   get maxMessageSize() {
     return this.inner.maxMessageSize;
   }
+  /** How often the muxer asked for `bufferedAmount` (a native call on a real channel). */
+  bufferedReads = 0;
+  /** The largest `bufferedAmount` right after a send. */
+  peakBuffered = 0;
   get bufferedAmount() {
+    this.bufferedReads++;
     return this.inner.bufferedAmount;
   }
   get bufferedAmountLowThreshold() {
@@ -398,6 +403,7 @@ class RecordingTransport implements Transport {
   send(message: Uint8Array): void {
     this.sent.push(message);
     this.inner.send(message);
+    this.peakBuffered = Math.max(this.peakBuffered, this.inner.bufferedAmount);
   }
   close(): void {
     this.inner.close();
@@ -460,4 +466,61 @@ describe('bulk DATA frames and the transport’s copiesOnSend', () => {
     expect(bulk).toHaveLength(3);
     expect(new Set(bulk.map((m) => m.buffer)).size).toBe(1);
   });
+});
+
+describe('the channel’s buffer', () => {
+  const KiB = 1024;
+  const chunks = (count: number) =>
+    new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (count-- > 0) controller.enqueue(new Uint8Array(64 * KiB).fill(count));
+        else controller.close();
+      },
+    });
+
+  it('holds DATA back above sendHighWaterMark, whatever the windows allow', async () => {
+    // a slow channel (4 MiB/s) and windows far larger than the body: only the channel's
+    // buffered amount can hold the sender back
+    const [a, b] = createMemoryTransportPair({ bytesPerSecond: 4 * 1024 * KiB });
+    const recording = new RecordingTransport(a, true);
+    const limits = {
+      initialStreamWindow: 64 * 1024 * KiB,
+      initialConnectionWindow: 64 * 1024 * KiB,
+      sendHighWaterMark: 256 * KiB,
+      sendLowWaterMark: 64 * KiB,
+    };
+    const server = createPeerHttp(recording, {
+      ...limits,
+      handler: () => new Response(chunks(24)),
+    });
+    const client = createPeerHttp(b, limits);
+    const body = new Uint8Array(await (await client.get('/')).arrayBuffer());
+    await client.close();
+    await server.close().catch(() => undefined);
+    expect(body.length).toBe(24 * 64 * KiB);
+    // what the mark allows, plus the one frame that crossed it
+    expect(recording.peakBuffered).toBeLessThanOrEqual(256 * KiB + 64 * KiB + 64);
+    expect(recording.peakBuffered).toBeGreaterThan(64 * KiB);
+  });
+
+  it.each([
+    ['a core handler', { coreHandler: () => ({ status: 200, body: 'pong' }) }],
+    ['a fetch-style handler', { handler: () => new Response('pong') }],
+  ] as const)(
+    'answers small requests with %s without asking the channel for its buffered amount',
+    async (_, serving) => {
+      const [a, b] = createMemoryTransportPair();
+      const recording = new RecordingTransport(a, true);
+      const server = createPeerHttp(recording, serving);
+      const client = createPeerHttp(b);
+      await Promise.all([server.ready, client.ready]);
+      recording.bufferedReads = 0;
+      for (let i = 0; i < 20; i++) {
+        expect(await (await client.request({ target: '/' })).text()).toBe('pong');
+      }
+      expect(recording.bufferedReads).toBe(0);
+      await client.close();
+      await server.close().catch(() => undefined);
+    },
+  );
 });

@@ -5,7 +5,7 @@
  */
 import type { PeerHttpConfig } from './config.js';
 import { Decoder } from './decode.js';
-import { encode, encodeDataInto, encodeHeaders } from './encode.js';
+import { encode, encodeDataInto, encodeHeaders, encodeWhole } from './encode.js';
 import { PeerHttpError, ReasonCode, reasonName } from './errors.js';
 import {
   FRAME_HEADER_SIZE,
@@ -41,6 +41,8 @@ function unref(timer: Timer): Timer {
 
 /** Frames this large are sent on their own at once (coalescing would only add a copy). */
 const BULK_FRAME = 32 * 1024;
+
+const EMPTY = new Uint8Array(0);
 
 let afterTurnImpl: ((fn: () => void) => void) | undefined;
 
@@ -264,14 +266,64 @@ export class Muxer implements StreamHost {
   /** Queues a HEADERS frame whose header block is already encoded, and END after it if `end`. */
   sendHeaders(frame: HeadersFrame, block: Uint8Array, end: boolean): void {
     if (this.isClosed) return;
-    this.queueBytes(encodeHeaders(frame, block));
-    if (end) this.queueBytes(encode({ type: 'END', streamId: frame.streamId }));
+    this.queueBytes(end ? encodeWhole(frame, block, EMPTY) : encodeHeaders(frame, block));
+  }
+
+  /**
+   * Queues a whole small message at once, HEADERS + DATA + END in one buffer, and marks END
+   * sent: no outbound entry, no flush, no promise. Only when nothing of the stream is queued,
+   * no other stream waits to send, both windows take the body as one DATA frame and the
+   * channel's buffer is below the high-water mark; false otherwise (nothing done: the caller
+   * sends HEADERS and writes the body the usual way).
+   */
+  sendWhole(stream: Stream, frame: HeadersFrame, block: Uint8Array, body: Uint8Array): boolean {
+    const n = body.length;
+    const size = 3 * FRAME_HEADER_SIZE + block.length + n;
+    if (
+      this.isClosed ||
+      stream.error ||
+      stream.hasOutbound ||
+      stream.endQueued ||
+      stream.localEnded ||
+      this.sendRotation.size > 0 ||
+      this.waitingForLow ||
+      size >= BULK_FRAME ||
+      n > stream.sendWindow ||
+      n > this.connSendWindow ||
+      n > this.dataChunkSize ||
+      !this.bufferHasRoom(size)
+    ) {
+      return false;
+    }
+    stream.sendWindow -= n;
+    this.connSendWindow -= n;
+    this.queueBytes(encodeWhole(frame, block, body));
+    stream.endSent();
+    return true;
+  }
+
+  /**
+   * Whether `bytes` more fit under the channel's high-water mark. The muxer counts what it
+   * handed to the transport since it last asked ({@link bufferedBound}: the channel's buffer
+   * only shrinks meanwhile, so the count is an upper bound) and asks the channel (a native
+   * call for node-datachannel) only when that bound says no.
+   */
+  private bufferHasRoom(bytes: number): boolean {
+    const high = this.config.sendHighWaterMark;
+    if (this.bufferedBound + this.outBytes + bytes <= high) return true;
+    this.bufferedBound = this.transport.bufferedAmount;
+    return this.bufferedBound + this.outBytes + bytes <= high;
   }
 
   /** Bytes queued and not yet handed to the transport. */
   private readonly outQueue: Uint8Array[] = [];
   private outBytes = 0;
   private outScheduled = false;
+  /**
+   * At least the channel's `bufferedAmount`: its value when last asked plus every byte
+   * handed to the transport since (see {@link bufferHasRoom}).
+   */
+  private bufferedBound = 0;
 
   private queueBytes(bytes: Uint8Array): void {
     const max = this.transport.maxMessageSize;
@@ -322,6 +374,7 @@ export class Muxer implements StreamHost {
       else
         for (let at = 0; at < bytes.length; at += max)
           this.transport.send(bytes.subarray(at, at + max));
+      this.bufferedBound += bytes.length;
     } catch (error) {
       // the channel is going away; onClose reports it
       if (!this.transport.isOpen) return;
@@ -375,14 +428,19 @@ export class Muxer implements StreamHost {
   private flush(): void {
     if (this.flushing || this.isClosed || !this.peer) return;
     this.flushing = true;
-    // Ask the channel once (a native call for node-datachannel); then count what we add.
-    let buffered = -1;
+    // The channel is asked at most once per flush, and only when the bound is over the mark.
+    let asked = false;
     try {
       while (this.sendRotation.size > 0) {
-        if (buffered < 0) buffered = this.transport.bufferedAmount;
-        if (buffered + this.outBytes > this.config.sendHighWaterMark) {
-          this.waitingForLow = true;
-          return;
+        if (this.bufferedBound + this.outBytes > this.config.sendHighWaterMark) {
+          if (!asked) {
+            asked = true;
+            this.bufferedBound = this.transport.bufferedAmount;
+          }
+          if (this.bufferedBound + this.outBytes > this.config.sendHighWaterMark) {
+            this.waitingForLow = true;
+            return;
+          }
         }
         const stream = this.sendRotation.values().next().value!;
         this.sendRotation.delete(stream);
@@ -410,7 +468,6 @@ export class Muxer implements StreamHost {
         item.offset += n;
         if (n + FRAME_HEADER_SIZE >= BULK_FRAME) {
           this.sendBulkData(stream.id, data);
-          buffered += n + FRAME_HEADER_SIZE; // sent, not queued
         } else {
           this.sendFrame({ type: 'DATA', streamId: stream.id, data });
         }

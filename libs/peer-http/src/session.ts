@@ -604,8 +604,13 @@ class Session implements PeerHttpSession {
     }
 
     frame.streamId = stream.id;
-    this.muxer.sendHeaders(frame, block, !body); // a bodiless request: HEADERS + END
-    if (!body) stream.endSent();
+    // a small byte body goes out whole with its HEADERS and END when it can
+    const sentWhole =
+      body instanceof Uint8Array && this.muxer.sendWhole(stream, frame, block, body);
+    if (!sentWhole) {
+      this.muxer.sendHeaders(frame, block, !body); // a bodiless request: HEADERS + END
+      if (!body) stream.endSent();
+    }
     const onAbort = (): void =>
       stream.fail(
         new PeerHttpError(ReasonCode.CANCEL, 'aborted', { scope: 'stream' }),
@@ -617,7 +622,9 @@ class Session implements PeerHttpSession {
       // a long-lived signal must not keep finished streams alive
       stream.onClosed = () => signal.removeEventListener('abort', onAbort);
     }
-    if (body instanceof Uint8Array) {
+    if (sentWhole) {
+      // queued with the HEADERS
+    } else if (body instanceof Uint8Array) {
       stream.writeAll(body).catch(() => undefined); // a failed stream
     } else if (body) {
       void this.pumpBody(
@@ -756,25 +763,30 @@ class Session implements PeerHttpSession {
       source = null;
     }
     if (stream.error) return;
-    this.muxer.sendHeaders(frame, block, !source); // no body: HEADERS + END
-    if (!source) {
+    if (source instanceof Uint8Array && this.muxer.sendWhole(stream, frame, block, source)) {
+      // a small response, queued whole (HEADERS, DATA, END): nothing to wait for
+    } else if (!source) {
+      this.muxer.sendHeaders(frame, block, true); // no body: HEADERS + END
       stream.endSent();
     } else if (source instanceof Uint8Array) {
+      this.muxer.sendHeaders(frame, block, false);
       try {
         await stream.writeAll(source); // a small one shares a message with its HEADERS
       } catch {
         return;
       }
-    } else if (
-      !(await this.pumpBody(stream, source, (error) => {
+    } else {
+      this.muxer.sendHeaders(frame, block, false);
+      const sent = await this.pumpBody(stream, source, (error) => {
         this.report(error, undefined);
         return new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'the response body failed', {
           scope: 'stream',
         });
-      }))
-    ) {
-      return;
+      });
+      if (!sent) return;
     }
+    // the frames after the request HEADERS in the same message (its END) are read first
+    if (!stream.hasRemoteEnded) await Promise.resolve();
     if (!stream.hasRemoteEnded && !stream.error) {
       // PROTOCOL.md §6.2: the response is complete; stop the rest of the request body
       stream.fail(

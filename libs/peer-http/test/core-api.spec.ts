@@ -189,6 +189,38 @@ describe('core API', () => {
     expect(frames).toEqual(['HEADERS', 'DATA', 'END']);
   });
 
+  it('sends a small request body whole: HEADERS, DATA and END in one message, nothing after', async () => {
+    const [ta, tb] = createMemoryTransportPair();
+    const clientSent = recordSends(ta);
+    const a = createPeerFetch(ta);
+    const b = createPeerHttp(tb, { coreHandler: echo });
+    cleanup.push(() => Promise.allSettled([a.close(), b.close()]));
+    await Promise.all([a.ready, b.ready]);
+    clientSent.length = 0;
+    const response = await a.request({ method: 'POST', target: '/in', body: 'hello' });
+    expect(JSON.parse(await response.text())).toMatchObject({ method: 'POST', body: 'hello' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(clientSent).toHaveLength(1);
+    const frames = decodeAll(clientSent[0]!, { maxFrameSize: 65536 });
+    expect(frames.map((frame) => frame.type)).toEqual(['HEADERS', 'DATA', 'END']);
+    expect(frames[1]).toMatchObject({ data: utf8.encode('hello') });
+  });
+
+  it('does not reset a GET whose END follows its HEADERS in the same message', async () => {
+    // the reply is queued while the request's END is still unread: no RESET NO_ERROR for it
+    const { a, serverSent } = await pair({
+      coreHandler: () => ({ status: 200, body: 'pong' }),
+    });
+    serverSent.length = 0;
+    for (let i = 0; i < 3; i++)
+      expect(await (await a.request({ target: '/' })).text()).toBe('pong');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const frames = serverSent.flatMap((m) => decodeAll(m, { maxFrameSize: 65536 }));
+    expect(frames.map((frame) => frame.type)).toEqual(
+      Array(3).fill(['HEADERS', 'DATA', 'END']).flat(),
+    );
+  });
+
   it('sends a synchronous reply and a PONG from inside the message callback, as a raw echo', async () => {
     const [ta, tb] = createMemoryTransportPair();
     const serverSent = recordSends(tb);
