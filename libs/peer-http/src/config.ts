@@ -18,7 +18,11 @@ export interface PeerHttpConfig {
   sendLowWaterMark: number;
   /** Send a PING after this long without receiving anything, ms (0: never). */
   keepAliveInterval: number;
-  /** Close with IDLE_TIMEOUT after this long without receiving anything, ms (0: never). */
+  /**
+   * Close with IDLE_TIMEOUT after this long without receiving anything, ms (0: never).
+   * Checked on a timer a third of the shorter of the two periods: the close (and a
+   * keepalive PING) comes up to that much later, never earlier.
+   */
   idleTimeout: number;
   /** Default time from sending a request to its response headers, ms (0: no limit). */
   requestTimeout: number;

@@ -260,6 +260,23 @@ describe('muxer (against a hand-driven peer)', () => {
     expect(session.closeReason?.code).toBe(ReasonCode.IDLE_TIMEOUT);
   });
 
+  it('stays open while the peer keeps sending, however long, and times out once it stops', async () => {
+    const { session, raw } = start({ keepAliveInterval: 0, idleTimeout: 90 });
+    raw.send(hello());
+    const ping = (n: number): Frame => ({ type: 'PING', data: new Uint8Array(8).fill(n) });
+    let lastSent = 0;
+    for (let n = 0; n < 12; n++) {
+      await sleep(25);
+      raw.send(ping(n)); // every 25 ms: 300 ms in all, more than three idle timeouts
+      lastSent = performance.now();
+    }
+    expect(raw.closed).toBe(false);
+    expect((await raw.next('GOAWAY')).code).toBe(ReasonCode.IDLE_TIMEOUT);
+    // never before the timeout (a little slack: timers run on a millisecond clock)
+    expect(performance.now() - lastSent).toBeGreaterThanOrEqual(88);
+    await session.closed;
+  });
+
   it('returns connection credit for DATA on closed streams and honours WINDOW_UPDATE', async () => {
     const { session, raw } = start({ initialConnectionWindow: 65536, initialStreamWindow: 65536 });
     raw.send(hello({ initialStreamWindow: 65536 }));

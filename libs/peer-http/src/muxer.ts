@@ -107,6 +107,14 @@ export class Muxer implements StreamHost {
     { sentAt: number; resolve: (rtt: number) => void; reject: (e: unknown) => void }
   >();
   private pingSeq = 0;
+  /**
+   * Messages received so far. No clock is read per message: the timer notes the time of the
+   * tick at which it sees this count change ({@link lastReceived}), so silence is measured
+   * in ticks (a third of the shorter of keepAliveInterval and idleTimeout) and never overstated.
+   */
+  private received = 0;
+  private receivedAtTick = 0;
+  /** The tick at which a message was last seen to have arrived (or the start). */
   private lastReceived = Date.now();
   private timer: Timer | undefined;
   private flushing = false;
@@ -527,7 +535,7 @@ export class Muxer implements StreamHost {
 
   private onMessage(message: Uint8Array): void {
     if (this.isClosed) return;
-    this.lastReceived = Date.now();
+    this.received++;
     this.decoder.write(message);
     for (let frame = this.decoder.next(); frame; frame = this.decoder.next()) {
       this.dispatch(frame);
@@ -734,7 +742,12 @@ export class Muxer implements StreamHost {
     this.timer = unref(
       setTimeout(() => {
         this.guard(() => {
-          const silent = Date.now() - this.lastReceived;
+          const now = Date.now();
+          if (this.received !== this.receivedAtTick) {
+            this.receivedAtTick = this.received;
+            this.lastReceived = now;
+          }
+          const silent = now - this.lastReceived;
           if (idleTimeout > 0 && silent >= idleTimeout) {
             this.fail(
               new PeerHttpError(ReasonCode.IDLE_TIMEOUT, `nothing received for ${silent} ms`),

@@ -34,6 +34,13 @@ export function networkError(error: PeerHttpError): TypeError {
 
 const ignore = (): void => undefined;
 
+const NONE: readonly never[] = [];
+
+/** Empties `list` and returns what it held; no new array when it is empty (the usual case). */
+function takeAll<T>(list: T[]): readonly T[] {
+  return list.length === 0 ? NONE : list.splice(0);
+}
+
 /** `readerError` of a body its reader cancelled (or nobody will read). */
 const CANCELLED = Symbol('cancelled');
 
@@ -215,7 +222,7 @@ export class Stream {
   /** Called by the muxer after it sent END. */
   endSent(): void {
     this.transition('local');
-    for (const waiter of this.endWaiters.splice(0)) waiter.resolve();
+    for (const waiter of takeAll(this.endWaiters)) waiter.resolve();
   }
 
   // ----- inbound -----
@@ -244,7 +251,7 @@ export class Stream {
       );
     }
     this.remoteHeaders = frame;
-    for (const waiter of this.headersWaiters.splice(0)) waiter.resolve(frame);
+    for (const waiter of takeAll(this.headersWaiters)) waiter.resolve(frame);
   }
 
   /** Accepts DATA (the muxer already checked the connection window). */
@@ -338,9 +345,9 @@ export class Stream {
         streamId: this.id,
         code: error.code < 0x100 ? error.code : ReasonCode.CANCEL,
       });
-    for (const item of this.outbound.splice(0)) item.reject(error);
-    for (const waiter of this.headersWaiters.splice(0)) waiter.reject(error);
-    for (const waiter of this.endWaiters.splice(0)) waiter.reject(error);
+    for (const item of takeAll(this.outbound)) item.reject(error);
+    for (const waiter of takeAll(this.headersWaiters)) waiter.reject(error);
+    for (const waiter of takeAll(this.endWaiters)) waiter.reject(error);
     if (!this.remoteEnded) {
       // a complete body stays readable; an incomplete one is dropped (credit back to the connection)
       const queued = this.inbound.splice(0).reduce((n, chunk) => n + chunk.length, 0);
@@ -390,8 +397,8 @@ export class Stream {
     });
     if (code === ReasonCode.NO_ERROR && this.local && this.remoteEnded) {
       // PROTOCOL.md §6.2: the response is complete; the peer only stops reading our body.
-      for (const item of this.outbound.splice(0)) item.reject(error);
-      for (const waiter of this.endWaiters.splice(0)) waiter.reject(error);
+      for (const item of takeAll(this.outbound)) item.reject(error);
+      for (const waiter of takeAll(this.endWaiters)) waiter.reject(error);
       this.endQueued = true;
       this.state = 'closed';
       this.stopSending(error);
@@ -403,7 +410,7 @@ export class Stream {
 
   private stopSending(error: PeerHttpError): void {
     this.sendStopped ??= error;
-    for (const listener of this.failListeners.splice(0)) listener(error);
+    for (const listener of takeAll(this.failListeners)) listener(error);
   }
 
   // ----- body reader -----
