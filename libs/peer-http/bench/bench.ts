@@ -5,6 +5,7 @@
 //
 // Environment knobs (bytes / counts): BENCH_BODY (throughput body, default 64 MiB),
 // BENCH_RUNS (throughput runs, 5), BENCH_SETUP_N (30), BENCH_SMALL_N (1000),
+// BENCH_SMALL_WARMUP (warm-up calls per small-request variant, 1000),
 // BENCH_CONCURRENT (1000), BENCH_SLOW_TOTAL (1 GiB), BENCH_SLOW_RATE (32 MiB/s),
 // BENCH_LATE_REPLY_US (150: the reference ping-pong whose responder works that long first);
 // BENCH_SECTIONS: comma-separated subset of setup,node,chromium (default: all; Chromium is
@@ -43,6 +44,7 @@ const BODY = env('BENCH_BODY', 64 * MiB);
 const RUNS = env('BENCH_RUNS', 5);
 const SETUP_N = env('BENCH_SETUP_N', 30);
 const SMALL_N = env('BENCH_SMALL_N', 1000);
+const SMALL_WARMUP = env('BENCH_SMALL_WARMUP', 1000);
 const CONCURRENT = env('BENCH_CONCURRENT', 1000);
 const SLOW_TOTAL = env('BENCH_SLOW_TOTAL', 1024 * MiB);
 const SLOW_RATE = env('BENCH_SLOW_RATE', 32 * MiB);
@@ -140,14 +142,15 @@ class Agent {
 }
 
 /**
- * Times SMALL_N sequential calls of each variant, ms. 50 warm-up calls each, then the variants
- * take turns in ten blocks.
+ * Times SMALL_N sequential calls of each variant, ms. SMALL_WARMUP warm-up calls each (enough
+ * for the JIT to have optimized the code on both ends, as in a process that has served for a
+ * while), then the variants take turns in ten blocks.
  */
 async function takingTurns<K extends string>(
   variants: Record<K, () => Promise<unknown>>,
 ): Promise<Record<K, number[]>> {
   const entries = Object.entries(variants) as Array<[K, () => Promise<unknown>]>;
-  for (const [, call] of entries) for (let i = 0; i < 50; i++) await call();
+  for (const [, call] of entries) for (let i = 0; i < SMALL_WARMUP; i++) await call();
   const times = Object.fromEntries(entries.map(([name]) => [name, []])) as unknown as Record<
     K,
     number[]
