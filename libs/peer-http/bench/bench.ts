@@ -357,50 +357,13 @@ async function main(): Promise<void> {
     console.log(`  ${name}: ${value} ${note}`);
   };
   const agent = await Agent.start();
-  // Chromium only when a section uses it (BENCH_SECTIONS=node runs without a browser).
+  // Chromium only when a section uses it (BENCH_SECTIONS=node runs without a browser), and
+  // only after the node ↔ node sections: those run on a machine without a browser.
   const needsChromium =
     SECTIONS.has('chromium') || (SECTIONS.has('setup') && !process.env['BENCH_SKIP_CHROME_SETUP']);
-  const harness = needsChromium ? await ChromiumHarness.launch() : undefined;
-  if (harness) results['machine'] = { ...machine(), chromium: harness.browser.version() };
+  let harness: ChromiumHarness | undefined;
   try {
-    // 1. Setup time, offer → channel open.
-    const setup: Record<string, number[]> = {};
-    if (SECTIONS.has('setup')) {
-      const variants = [
-        ['node-node offer a=setup:actpass', 'actpass', 0],
-        ['node-node offer a=setup:active', 'active', 0],
-        ['node-node offer a=setup:active, offerer adds candidates 20 ms late', 'active', 20],
-      ] as const;
-      // Interleaved, so a burst of load elsewhere hits every variant alike.
-      for (const [name] of variants) setup[name] = [];
-      for (let i = 0; i < SETUP_N; i++) {
-        for (const [name, role, delay] of variants) {
-          const c = await connectNode(agent, 'raw', role, delay);
-          setup[name]?.push(round(c.setupMs, 1));
-          await c.close();
-        }
-      }
-      for (const role of ['actpass', 'active'] as const) {
-        if (!harness || process.env['BENCH_SKIP_CHROME_SETUP']) break;
-        const times: number[] = [];
-        for (let i = 0; i < SETUP_N; i++) {
-          const c = await connectChromium(agent, harness, 'raw', role);
-          times.push(round(c.setupMs, 1));
-          await c.close();
-        }
-        setup[`chromium-node offer a=setup:${role}`] = times;
-      }
-      results['setupMs'] = setup;
-      for (const [name, times] of Object.entries(setup)) {
-        row(
-          `setup ${name}`,
-          `p50 ${round(median(times), 1)} ms, p90 ${round(quantile(times, 0.9), 1)} ms`,
-          `${times.filter((t) => t > 500).length}/${times.length} runs > 500 ms`,
-        );
-      }
-    }
-
-    // 2. Throughput node ↔ node (two processes): agent → this process.
+    // 1. Throughput node ↔ node (two processes): agent → this process.
     const tp: Record<string, number[]> = {};
     if (SECTIONS.has('node')) {
       const raw = await connectNode(agent, 'raw');
@@ -440,7 +403,7 @@ async function main(): Promise<void> {
         );
       }
 
-      // 3. Small GET latency vs raw ping-pong (same two processes). The variants take turns
+      // 2. Small GET latency vs raw ping-pong (same two processes). The variants take turns
       // in blocks (SMALL_N each in all), so a drift of the machine's state during the section
       // affects them alike.
       const rawPing = (message: Uint8Array) => () =>
@@ -524,7 +487,7 @@ async function main(): Promise<void> {
         `${ratio(coreRtt)} (target ≤ 1.3×); request() → coreHandler`,
       );
 
-      // 4. Concurrent streams.
+      // 3. Concurrent streams.
       const started = performance.now();
       const statuses = await Promise.all(
         Array.from({ length: CONCURRENT }, async () => {
@@ -538,7 +501,7 @@ async function main(): Promise<void> {
       results['concurrent'] = { streams: CONCURRENT, ok, ms: round(ms, 1) };
       row(`${CONCURRENT} concurrent GETs`, `${round(ms, 1)} ms`, `${ok}/${CONCURRENT} OK`);
 
-      // 5. Agent RSS while streaming SLOW_TOTAL to a slow reader (this process).
+      // 4. Agent RSS while streaming SLOW_TOTAL to a slow reader (this process).
       agent.send({ t: 'rss-start' });
       await sleep(200);
       const slowStarted = performance.now();
@@ -569,6 +532,48 @@ async function main(): Promise<void> {
       }
       await raw.close();
       await ph.close();
+    }
+
+    if (needsChromium) {
+      harness = await ChromiumHarness.launch();
+      results['machine'] = { ...machine(), chromium: harness.browser.version() };
+    }
+
+    // 5. Setup time, offer → channel open.
+    const setup: Record<string, number[]> = {};
+    if (SECTIONS.has('setup')) {
+      const variants = [
+        ['node-node offer a=setup:actpass', 'actpass', 0],
+        ['node-node offer a=setup:active', 'active', 0],
+        ['node-node offer a=setup:active, offerer adds candidates 20 ms late', 'active', 20],
+      ] as const;
+      // Interleaved, so a burst of load elsewhere hits every variant alike.
+      for (const [name] of variants) setup[name] = [];
+      for (let i = 0; i < SETUP_N; i++) {
+        for (const [name, role, delay] of variants) {
+          const c = await connectNode(agent, 'raw', role, delay);
+          setup[name]?.push(round(c.setupMs, 1));
+          await c.close();
+        }
+      }
+      for (const role of ['actpass', 'active'] as const) {
+        if (!harness || process.env['BENCH_SKIP_CHROME_SETUP']) break;
+        const times: number[] = [];
+        for (let i = 0; i < SETUP_N; i++) {
+          const c = await connectChromium(agent, harness, 'raw', role);
+          times.push(round(c.setupMs, 1));
+          await c.close();
+        }
+        setup[`chromium-node offer a=setup:${role}`] = times;
+      }
+      results['setupMs'] = setup;
+      for (const [name, times] of Object.entries(setup)) {
+        row(
+          `setup ${name}`,
+          `p50 ${round(median(times), 1)} ms, p90 ${round(quantile(times, 0.9), 1)} ms`,
+          `${times.filter((t) => t > 500).length}/${times.length} runs > 500 ms`,
+        );
+      }
     }
 
     // 6. Throughput Chromium ← node (agent process).
