@@ -278,19 +278,44 @@ export class Muxer implements StreamHost {
   }
 
   /**
+   * Starts a message (a request or a response) on `stream`: its HEADERS, with END when there
+   * is no body, or with a small byte body and END in one buffer when {@link sendWhole} can.
+   * True when the message is complete; false when the caller still writes `body` (and END).
+   */
+  startMessage(
+    stream: Stream,
+    frame: HeadersFrame,
+    block: Uint8Array,
+    body: Uint8Array | ReadableStream<Uint8Array> | null,
+  ): boolean {
+    if (!body) {
+      this.sendHeaders(frame, block, true);
+      stream.endSent();
+      return true;
+    }
+    if (body instanceof Uint8Array && this.sendWhole(stream, frame, block, body)) return true;
+    this.sendHeaders(frame, block, false);
+    return false;
+  }
+
+  /**
    * Queues a whole small message at once, HEADERS + DATA + END in one buffer, and marks END
    * sent: no outbound entry, no flush, no promise. Only when nothing of the stream is queued,
    * no other stream waits to send, both windows take the body as one DATA frame and the
-   * channel's buffer is below the high-water mark; false otherwise (nothing done: the caller
-   * sends HEADERS and writes the body the usual way).
+   * channel's buffer is below the high-water mark; false otherwise (nothing done).
    */
-  sendWhole(stream: Stream, frame: HeadersFrame, block: Uint8Array, body: Uint8Array): boolean {
+  private sendWhole(
+    stream: Stream,
+    frame: HeadersFrame,
+    block: Uint8Array,
+    body: Uint8Array,
+  ): boolean {
     const n = body.length;
     const size = 3 * FRAME_HEADER_SIZE + block.length + n;
     if (
       this.isClosed ||
       stream.error ||
-      stream.hasOutbound ||
+      stream.outbound.length > 0 ||
       stream.endQueued ||
       stream.localEnded ||
       this.sendRotation.size > 0 ||
@@ -441,14 +466,11 @@ export class Muxer implements StreamHost {
     try {
       while (this.sendRotation.size > 0) {
         if (this.bufferedBound + this.outBytes > this.config.sendHighWaterMark) {
-          if (!asked) {
-            asked = true;
-            this.bufferedBound = this.transport.bufferedAmount;
-          }
-          if (this.bufferedBound + this.outBytes > this.config.sendHighWaterMark) {
+          if (asked || !this.bufferHasRoom(0)) {
             this.waitingForLow = true;
             return;
           }
+          asked = true;
         }
         const stream = this.sendRotation.values().next().value!;
         this.sendRotation.delete(stream);

@@ -604,13 +604,8 @@ class Session implements PeerHttpSession {
     }
 
     frame.streamId = stream.id;
-    // a small byte body goes out whole with its HEADERS and END when it can
-    const sentWhole =
-      body instanceof Uint8Array && this.muxer.sendWhole(stream, frame, block, body);
-    if (!sentWhole) {
-      this.muxer.sendHeaders(frame, block, !body); // a bodiless request: HEADERS + END
-      if (!body) stream.endSent();
-    }
+    // HEADERS + END for a bodiless request; a small byte body goes with them when it can
+    const complete = this.muxer.startMessage(stream, frame, block, body);
     const onAbort = (): void =>
       stream.fail(
         new PeerHttpError(ReasonCode.CANCEL, 'aborted', { scope: 'stream' }),
@@ -622,8 +617,8 @@ class Session implements PeerHttpSession {
       // a long-lived signal must not keep finished streams alive
       stream.onClosed = () => signal.removeEventListener('abort', onAbort);
     }
-    if (sentWhole) {
-      // queued with the HEADERS
+    if (complete) {
+      // all queued with the HEADERS
     } else if (body instanceof Uint8Array) {
       stream.writeAll(body).catch(() => undefined); // a failed stream
     } else if (body) {
@@ -763,20 +758,15 @@ class Session implements PeerHttpSession {
       source = null;
     }
     if (stream.error) return;
-    if (source instanceof Uint8Array && this.muxer.sendWhole(stream, frame, block, source)) {
-      // a small response, queued whole (HEADERS, DATA, END): nothing to wait for
-    } else if (!source) {
-      this.muxer.sendHeaders(frame, block, true); // no body: HEADERS + END
-      stream.endSent();
+    if (this.muxer.startMessage(stream, frame, block, source)) {
+      // no body, or a small one queued whole with the HEADERS and END: nothing to wait for
     } else if (source instanceof Uint8Array) {
-      this.muxer.sendHeaders(frame, block, false);
       try {
         await stream.writeAll(source); // a small one shares a message with its HEADERS
       } catch {
         return;
       }
-    } else {
-      this.muxer.sendHeaders(frame, block, false);
+    } else if (source) {
       const sent = await this.pumpBody(stream, source, (error) => {
         this.report(error, undefined);
         return new PeerHttpError(ReasonCode.INTERNAL_ERROR, 'the response body failed', {
