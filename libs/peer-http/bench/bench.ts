@@ -141,6 +141,15 @@ class Agent {
   }
 }
 
+const stats = (xs: number[]) => ({
+  p50: round(median(xs), 3),
+  p99: round(quantile(xs, 0.99), 3),
+});
+const shown = (xs: number[]) => {
+  const { p50, p99 } = stats(xs);
+  return `p50 ${p50} ms, p99 ${p99} ms`;
+};
+
 /**
  * Times SMALL_N sequential calls of each variant, ms. SMALL_WARMUP warm-up calls each (enough
  * for the JIT to have optimized the code on both ends, as in a process that has served for a
@@ -443,14 +452,6 @@ async function main(): Promise<void> {
       });
       await coreClient.close();
       await core.close();
-      const stats = (xs: number[]) => ({
-        p50: round(median(xs), 3),
-        p99: round(quantile(xs, 0.99), 3),
-      });
-      const shown = (xs: number[]) => {
-        const { p50, p99 } = stats(xs);
-        return `p50 ${p50} ms, p99 ${p99} ms`;
-      };
       const ratio = (xs: number[]) => `p50 ratio ${round(median(xs) / median(rawRtt))}×`;
       results['smallGetMs'] = {
         rawPingPong: stats(rawRtt),
@@ -643,6 +644,61 @@ async function main(): Promise<void> {
         window.pf.state = {};
       });
       await ph.close();
+    }
+    // 7. Small requests Chromium → node: the product's path (a browser's fetch() to an
+    // agent). Three channels at once (raw echo, fetch-style and core-API servers), the
+    // variants taking turns in the page.
+    if (harness && SECTIONS.has('chromium')) {
+      const page = harness.page;
+      const connections: { close(): Promise<void> }[] = [];
+      for (const [key, mode] of [
+        ['raw', 'raw'],
+        ['fetchServer', 'peer-http'],
+        ['coreServer', 'core'],
+      ] as const) {
+        connections.push(await connectChromium(agent, harness, mode));
+        await page.evaluate((k) => {
+          window.pf.state[k] = window.pf.transport();
+          window.pf.state[`${k}Pc`] = window.pf.peerConnection();
+        }, key);
+      }
+      const rtt = await page.evaluate((spec) => window.pf.smallRequests(spec), {
+        n: SMALL_N,
+        warmup: SMALL_WARMUP,
+        options: PEER_OPTIONS,
+      });
+      await page.evaluate(() => {
+        for (const k of ['raw', 'fetchServer', 'coreServer']) {
+          (window.pf.state[`${k}Pc`] as RTCPeerConnection).close();
+        }
+        window.pf.state = {};
+      });
+      for (const c of connections) await c.close();
+      const ratio = (xs: number[]) => `p50 ratio ${round(median(xs) / median(rtt.raw))}×`;
+      results['chromiumSmallMs'] = {
+        rawPingPong: stats(rtt.raw),
+        peerHttpPing: stats(rtt.ping),
+        peerHttpGet: stats(rtt.get),
+        fetchToCoreServer: stats(rtt.half),
+        coreApiGet: stats(rtt.core),
+      };
+      row('chromium→node small request, raw DataChannel ping-pong', shown(rtt.raw));
+      row('chromium→node small request, peer-http PING / PONG', shown(rtt.ping), ratio(rtt.ping));
+      row(
+        'chromium→node small request, GET /small, fetch API',
+        shown(rtt.get),
+        `${ratio(rtt.get)} (target ≤ 1.3×); fetch() → fetch-style handler`,
+      );
+      row(
+        'chromium→node small request, fetch() → core-API server',
+        shown(rtt.half),
+        `${ratio(rtt.half)} (target ≤ 1.3×); no Request/Response in the agent`,
+      );
+      row(
+        'chromium→node small request, GET /small, core API',
+        shown(rtt.core),
+        `${ratio(rtt.core)} (target ≤ 1.3×); request() → coreHandler`,
+      );
     }
     results['throughputMiBps'] = tp;
     for (const [name, runs] of Object.entries(tp)) {

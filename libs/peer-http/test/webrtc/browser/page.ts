@@ -31,9 +31,24 @@ export interface PageApi {
   /** Tears the PeerConnection down. */
   hangUp(): void;
   hex(bytes: Uint8Array): string;
+  /**
+   * The bench's small requests from the page (`bench/bench.ts`, section 7), over the
+   * transports the bench left in `state.raw` (an echoing agent), `state.fetchServer` (a
+   * fetch-style handler) and `state.coreServer` (a core-API handler). Each round trip is
+   * timed here; the variants take turns in blocks of n / 10 after `warmup` calls each.
+   */
+  smallRequests(spec: SmallRequestSpec): Promise<Record<SmallVariant, number[]>>;
   /** Scratch space for tests and benches (clients, servers, counters). */
   state: Record<string, unknown>;
 }
+
+export interface SmallRequestSpec {
+  n: number;
+  warmup: number;
+  options: peerHttp.PeerHttpOptions;
+}
+
+export type SmallVariant = 'raw' | 'ping' | 'get' | 'half' | 'core';
 
 declare global {
   interface Window {
@@ -104,6 +119,44 @@ window.pf = {
   },
   hangUp() {
     pc?.close();
+  },
+  async smallRequests({ n, warmup, options }) {
+    const { state } = window.pf;
+    const raw = state['raw'] as Transport;
+    const fetchClient = peerHttp.createPeerFetch(state['fetchServer'] as Transport, options);
+    const coreClient = peerHttp.createPeerFetch(state['coreServer'] as Transport, options);
+    const ping = new Uint8Array(16).fill(0x50);
+    let echoed: (() => void) | undefined;
+    raw.onMessage(() => echoed?.());
+    const variants: Record<SmallVariant, () => Promise<unknown>> = {
+      raw: () =>
+        new Promise<void>((resolve) => {
+          echoed = resolve;
+          raw.send(ping);
+        }),
+      ping: () => coreClient.ping(),
+      // fetch() → a fetch-style handler
+      get: async () => (await fetchClient.fetch('http://peer/small')).arrayBuffer(),
+      // fetch() → a core-API handler (no Request/Response in the agent)
+      half: async () => (await coreClient.fetch('http://peer/small')).arrayBuffer(),
+      core: async () => (await coreClient.request({ target: '/small' })).bytes(),
+    };
+    const entries = Object.entries(variants) as [SmallVariant, () => Promise<unknown>][];
+    for (const [, call] of entries) for (let i = 0; i < warmup; i++) await call();
+    const times = Object.fromEntries(entries.map(([name]) => [name, [] as number[]]));
+    const block = Math.max(1, Math.ceil(n / 10));
+    for (let done = 0; done < n; done += block) {
+      for (const [name, call] of entries) {
+        for (let i = done; i < Math.min(n, done + block); i++) {
+          const started = performance.now();
+          await call();
+          times[name]?.push(performance.now() - started);
+        }
+      }
+    }
+    await fetchClient.close();
+    await coreClient.close();
+    return times as Record<SmallVariant, number[]>;
   },
   hex(bytes) {
     return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
