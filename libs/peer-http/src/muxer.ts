@@ -46,7 +46,13 @@ const EMPTY = new Uint8Array(0);
 
 let afterTurnImpl: ((fn: () => void) => void) | undefined;
 
-/** Runs `fn` once the current turn of the event loop (and its microtasks) is done. */
+/**
+ * Runs `fn` once the code running now is done: in Node when the current turn of the event
+ * loop ends (setImmediate), in a browser at the next microtask checkpoint. Frames queued
+ * meanwhile share one message either way (a request, a small reply, the replies to the
+ * frames of one received message); a browser's task hop (a MessageChannel message) would
+ * cost each round trip tens of µs in Chromium (docs/performance.md, "The browser's turn").
+ */
 function afterTurn(fn: () => void): void {
   afterTurnImpl ??= pickAfterTurn();
   afterTurnImpl(fn);
@@ -58,17 +64,7 @@ function pickAfterTurn(): (fn: () => void) => void {
     const setImmediate = g.setImmediate;
     return (fn) => void setImmediate(fn);
   }
-  if (typeof MessageChannel === 'function') {
-    // a browser: a MessageChannel task runs right after the current one (no timer clamp)
-    const tasks: Array<() => void> = [];
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => tasks.shift()?.();
-    return (fn) => {
-      tasks.push(fn);
-      channel.port2.postMessage(null);
-    };
-  }
-  return (fn) => void setTimeout(fn, 0);
+  return (fn) => queueMicrotask(fn);
 }
 
 const hex = (bytes: Uint8Array): string =>
@@ -263,7 +259,7 @@ export class Muxer implements StreamHost {
    * Queues frames for sending. Frames queued in the same turn of the event loop share one
    * message up to the channel's max message size (PROTOCOL.md §1): a small response's
    * HEADERS, DATA and END, or a batch of WINDOW_UPDATEs, cost one message. The queue is
-   * written when the turn ends (setImmediate, or a MessageChannel task in a browser), when
+   * written when the turn ends (setImmediate; at the microtask checkpoint in a browser), when
    * the next frame would not fit, before a bulk DATA frame, and before the channel closes.
    */
   sendFrame(...frames: Frame[]): void {
