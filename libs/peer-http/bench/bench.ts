@@ -23,6 +23,7 @@ import { createPeerFetch } from '../src/index.js';
 import { nodeDataChannelTransport } from '../src/node/node-datachannel.js';
 import type { Transport } from '../src/transport.js';
 import type { SignalMessage } from '../test/webrtc/browser/page.js';
+import { takingTurns } from '../test/support/taking-turns.js';
 import { ChromiumHarness } from '../test/webrtc/chromium.js';
 import { forceOfferSetup, loopbackRtcConfig, type SetupRole } from '../test/webrtc/node-pair.js';
 import {
@@ -149,33 +150,6 @@ const shown = (xs: number[]) => {
   const { p50, p99 } = stats(xs);
   return `p50 ${p50} ms, p99 ${p99} ms`;
 };
-
-/**
- * Times SMALL_N sequential calls of each variant, ms. SMALL_WARMUP warm-up calls each (enough
- * for the JIT to have optimized the code on both ends, as in a process that has served for a
- * while), then the variants take turns in ten blocks.
- */
-async function takingTurns<K extends string>(
-  variants: Record<K, () => Promise<unknown>>,
-): Promise<Record<K, number[]>> {
-  const entries = Object.entries(variants) as Array<[K, () => Promise<unknown>]>;
-  for (const [, call] of entries) for (let i = 0; i < SMALL_WARMUP; i++) await call();
-  const times = Object.fromEntries(entries.map(([name]) => [name, []])) as unknown as Record<
-    K,
-    number[]
-  >;
-  const block = Math.max(1, Math.ceil(SMALL_N / 10));
-  for (let done = 0; done < SMALL_N; done += block) {
-    for (const [name, call] of entries) {
-      for (let i = done; i < Math.min(SMALL_N, done + block); i++) {
-        const started = performance.now();
-        await call();
-        times[name].push(performance.now() - started);
-      }
-    }
-  }
-  return times;
-}
 
 interface NodeConnection {
   transport: Transport;
@@ -435,21 +409,25 @@ async function main(): Promise<void> {
         half: halfRtt,
         core: coreRtt,
         ping: pingRtt,
-      } = await takingTurns({
-        raw: rawPing(new Uint8Array(16).fill(0x50)),
-        // a responder that works LATE_REPLY_US before it answers (as a handler does): on a
-        // machine whose idle threads wake slowly, a late reply costs more than its own delay
-        // (docs/performance.md, "the cost of a late reply")
-        late: rawPing(rawLateEchoCommand(LATE_REPLY_US)),
-        get: fetchSmall(phFetch),
-        half: fetchSmall((url) => coreClient.fetch(url)),
-        core: async () => {
-          const response = await coreClient.request({ target: '/small' });
-          await response.bytes();
+      } = await takingTurns(
+        {
+          raw: rawPing(new Uint8Array(16).fill(0x50)),
+          // a responder that works LATE_REPLY_US before it answers (as a handler does): on a
+          // machine whose idle threads wake slowly, a late reply costs more than its own delay
+          // (docs/performance.md, "the cost of a late reply")
+          late: rawPing(rawLateEchoCommand(LATE_REPLY_US)),
+          get: fetchSmall(phFetch),
+          half: fetchSmall((url) => coreClient.fetch(url)),
+          core: async () => {
+            const response = await coreClient.request({ target: '/small' });
+            await response.bytes();
+          },
+          // the protocol's own round trip (PING / PONG: no stream, no handler)
+          ping: () => coreClient.ping(),
         },
-        // the protocol's own round trip (PING / PONG: no stream, no handler)
-        ping: () => coreClient.ping(),
-      });
+        SMALL_N,
+        SMALL_WARMUP,
+      );
       await coreClient.close();
       await core.close();
       const ratio = (xs: number[]) => `p50 ratio ${round(median(xs) / median(rawRtt))}×`;

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type * as PeerHttp from '../src/index.js';
 import type * as Memory from '../src/transports/memory.js';
+import { recordSends } from './support/record-sends.js';
 
 let lib: typeof PeerHttp;
 let memory: typeof Memory;
@@ -22,17 +23,6 @@ afterEach(async () => {
   for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
   cleanup = [];
 });
-
-/** Everything `transport` sends, message by message. */
-function recordSends(transport: Memory.MemoryTransport): Uint8Array[] {
-  const sent: Uint8Array[] = [];
-  const send = transport.send.bind(transport);
-  transport.send = (message) => {
-    sent.push(message.slice());
-    send(message);
-  };
-  return sent;
-}
 
 async function pair(server: PeerHttp.PeerHttpOptions) {
   const [ta, tb] = memory.createMemoryTransportPair();

@@ -15,7 +15,8 @@ import {
   type PeerHttpSession,
   type PeerRequest,
 } from '../src/session.js';
-import { createMemoryTransportPair, type MemoryTransport } from '../src/transports/memory.js';
+import { createMemoryTransportPair } from '../src/transports/memory.js';
+import { recordSends } from './support/record-sends.js';
 import { rejection } from './support/rejection.js';
 
 const utf8 = new TextEncoder();
@@ -24,17 +25,6 @@ afterEach(async () => {
   for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
   cleanup = [];
 });
-
-/** Everything `transport` sends, message by message. */
-function recordSends(transport: MemoryTransport): Uint8Array[] {
-  const sent: Uint8Array[] = [];
-  const send = transport.send.bind(transport);
-  transport.send = (message) => {
-    sent.push(message.slice());
-    send(message);
-  };
-  return sent;
-}
 
 async function pair(server: PeerHttpOptions, client: PeerHttpOptions = {}) {
   const [ta, tb] = createMemoryTransportPair();

@@ -4,6 +4,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as peerHttp from '../../../src/index.js';
 import type { Transport } from '../../../src/transport.js';
+import { takingTurns } from '../../support/taking-turns.js';
 import * as fixtures from '../fixtures.js';
 
 export interface SignalMessage {
@@ -141,22 +142,10 @@ window.pf = {
       half: async () => (await coreClient.fetch('http://peer/small')).arrayBuffer(),
       core: async () => (await coreClient.request({ target: '/small' })).bytes(),
     };
-    const entries = Object.entries(variants) as [SmallVariant, () => Promise<unknown>][];
-    for (const [, call] of entries) for (let i = 0; i < warmup; i++) await call();
-    const times = Object.fromEntries(entries.map(([name]) => [name, [] as number[]]));
-    const block = Math.max(1, Math.ceil(n / 10));
-    for (let done = 0; done < n; done += block) {
-      for (const [name, call] of entries) {
-        for (let i = done; i < Math.min(n, done + block); i++) {
-          const started = performance.now();
-          await call();
-          times[name]?.push(performance.now() - started);
-        }
-      }
-    }
+    const times = await takingTurns(variants, n, warmup);
     await fetchClient.close();
     await coreClient.close();
-    return times as Record<SmallVariant, number[]>;
+    return times;
   },
   hex(bytes) {
     return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
