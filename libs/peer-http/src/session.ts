@@ -316,19 +316,10 @@ class CoreResponse extends ReceivedBody implements PeerResponse {
   }
 }
 
-class CoreRequest extends ReceivedBody implements PeerRequest {
-  /** Made when a handler asks for `signal` (most never do). */
+/** An abort signal made when it is first asked for (most handlers never do: it is not free). */
+class LazyAbort {
   private controller: AbortController | undefined;
   private abortReason: { reason: unknown } | undefined;
-
-  constructor(
-    readonly method: string,
-    readonly target: string,
-    readonly headers: HeaderList,
-    stream: Stream | undefined,
-  ) {
-    super(stream);
-  }
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -341,6 +332,53 @@ class CoreRequest extends ReceivedBody implements PeerRequest {
   abort(reason: unknown): void {
     if (this.controller) this.controller.abort(reason);
     else this.abortReason ??= { reason };
+  }
+}
+
+class CoreRequest extends ReceivedBody implements PeerRequest {
+  private readonly aborter = new LazyAbort();
+
+  constructor(
+    readonly method: string,
+    readonly target: string,
+    readonly headers: HeaderList,
+    stream: Stream | undefined,
+  ) {
+    super(stream);
+  }
+
+  get signal(): AbortSignal {
+    return this.aborter.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.aborter.abort(reason);
+  }
+}
+
+/**
+ * The fetch-style handler's `Request`. Its `signal` is peer-http's own, made when first asked
+ * for, instead of a signal the `Request` follows: following one costs undici a `WeakRef`, a
+ * listener and a `FinalizationRegistry` entry per request (≈ 15 µs in a warm loop, ≈ 85 µs of
+ * a small GET between two processes; docs/performance.md), and most handlers never look.
+ * `clone()` follows it, and so does a `Request` made with this one as its init
+ * (`new Request(url, request)`). One made from it without an init (`new Request(request)`,
+ * `fetch(request)`) follows the platform's own signal, which never aborts: pass
+ * `{ signal: request.signal }` there.
+ */
+class ServerRequest extends Request {
+  readonly #aborter = new LazyAbort();
+
+  override get signal(): AbortSignal {
+    return this.#aborter.signal;
+  }
+
+  override clone(): Request {
+    return new Request(super.clone(), { signal: this.signal });
+  }
+
+  static abort(request: ServerRequest, reason: unknown): void {
+    request.#aborter.abort(reason);
   }
 }
 
@@ -697,14 +735,11 @@ class Session implements PeerHttpSession {
       await this.respond(stream, reply, headOnly);
       return;
     }
-    const controller = new AbortController();
-    stream.onFail = (error) => controller.abort(networkError(error));
-    let request: Request;
+    let request: ServerRequest;
     try {
-      request = new Request(this.config.baseUrl + frame.target, {
+      request = new ServerRequest(this.config.baseUrl + frame.target, {
         method: frame.method,
         headers: receivedFields(frame.headers),
-        signal: controller.signal,
         ...(hasBody ? { body: stream.readable, duplex: 'half' } : {}),
       });
     } catch {
@@ -712,7 +747,8 @@ class Session implements PeerHttpSession {
       await this.respond(stream, textReply(400, 'Bad Request\n'), false);
       return;
     }
-    stream.attachment = request; // see Stream.attachment
+    // the stream holds the request (and so its signal) while it is open
+    stream.onFail = (error) => ServerRequest.abort(request, networkError(error));
     let reply: Outgoing;
     try {
       const result: unknown = await this.handler!(request);

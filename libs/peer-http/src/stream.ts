@@ -65,13 +65,6 @@ export class Stream {
   onFail: ((error: PeerHttpError) => void) | undefined;
   private failListeners: Array<(error: PeerHttpError) => void> = [];
   private sendStopped: PeerHttpError | undefined;
-  /**
-   * Whatever the layer above must keep alive as long as the stream is open. The server
-   * keeps its `Request` here: Node's `Request` follows the abort signal through a weak
-   * reference and stops propagating aborts once the `Request` is garbage-collected
-   * (nodejs/node#55428), which would leave a handler that kept only `request.signal` hanging.
-   */
-  attachment: unknown;
   private readonly inbound: Uint8Array[] = [];
   /** Set while {@link collect} gathers the body (instead of a `ReadableStream`). */
   private collector:
