@@ -359,8 +359,9 @@ class CoreRequest extends ReceivedBody implements PeerRequest {
 /**
  * The fetch-style handler's `Request`. Its `signal` is peer-http's own, made when first asked
  * for, instead of a signal the `Request` follows: following one costs undici a `WeakRef`, a
- * listener and a `FinalizationRegistry` entry per request (≈ 15 µs in a warm loop, ≈ 85 µs of
- * a small GET between two processes; docs/performance.md), and most handlers never look.
+ * listener and a `FinalizationRegistry` entry per request (≈ 15 µs in a warm loop; 45–65 µs
+ * of CPU per fetch-API GET in one process, 40–60 µs of its p50 between two processes;
+ * docs/performance.md), and most handlers never look.
  * `clone()` follows it, and so does a `Request` made with this one as its init
  * (`new Request(url, request)`). One made from it without an init (`new Request(request)`,
  * `fetch(request)`) follows the platform's own signal, which never aborts: pass
