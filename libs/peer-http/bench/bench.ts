@@ -276,6 +276,35 @@ async function connectChromium(
   };
 }
 
+/**
+ * Opens one page connection per entry, each kept in the page as `pf.state[key]` (its
+ * transport) and `pf.state[key + 'Pc']`; `close()` hangs them all up and clears the state.
+ */
+async function openChromiumChannels(
+  agent: Agent,
+  harness: ChromiumHarness,
+  channels: Record<string, AgentMode>,
+): Promise<{ close(): Promise<void> }> {
+  const page = harness.page;
+  const connections: { close(): Promise<void> }[] = [];
+  for (const [key, mode] of Object.entries(channels)) {
+    connections.push(await connectChromium(agent, harness, mode));
+    await page.evaluate((k) => {
+      window.pf.state[k] = window.pf.transport();
+      window.pf.state[`${k}Pc`] = window.pf.peerConnection();
+    }, key);
+  }
+  return {
+    close: async () => {
+      await page.evaluate((keys) => {
+        for (const k of keys) (window.pf.state[`${k}Pc`] as RTCPeerConnection).close();
+        window.pf.state = {};
+      }, Object.keys(channels));
+      for (const connection of connections) await connection.close();
+    },
+  };
+}
+
 /** Reads n bytes from the raw channel after asking the agent to send them; MiB/s. */
 async function rawDownload(transport: Transport, n: number): Promise<number> {
   let got = 0;
@@ -561,11 +590,12 @@ async function main(): Promise<void> {
       tp['chromium←node raw DataChannel'] = [];
       tp['chromium←node peer-http'] = [];
       tp['chromium←node HTTP/1.1 loopback TCP'] = [];
-      const raw = await connectChromium(agent, harness, 'raw');
+      // both channels open at once, so that the variants can take turns run by run
+      const channels = await openChromiumChannels(agent, harness, { raw: 'raw', ph: 'peer-http' });
       const rawRun = (n: number) =>
         page.evaluate(
           async ({ n, command }) => {
-            const t = window.pf.transport();
+            const t = window.pf.state['raw'] as Transport;
             let got = 0;
             const started = performance.now();
             await new Promise<void>((resolve) => {
@@ -579,12 +609,6 @@ async function main(): Promise<void> {
           },
           { n, command: [...rawSendCommand(n)] },
         );
-      await rawRun(4 * MiB);
-      for (let i = 0; i < RUNS; i++)
-        tp['chromium←node raw DataChannel'].push(round(await rawRun(BODY)));
-      await raw.close();
-
-      const ph = await connectChromium(agent, harness, 'peer-http');
       const fetchRun = (url: string, n: number, viaPeer: boolean) =>
         page.evaluate(
           async ({ url, n, viaPeer, options }) => {
@@ -592,7 +616,10 @@ async function main(): Promise<void> {
             // `__name` helper inside the page.
             const pf = window.pf;
             if (viaPeer) {
-              pf.state['client'] ??= pf.peerHttp.createPeerFetch(pf.transport(), options);
+              pf.state['client'] ??= pf.peerHttp.createPeerFetch(
+                pf.state['ph'] as Transport,
+                options,
+              );
             }
             const client = pf.state['client'] as
               { fetch(u: string): Promise<Response> } | undefined;
@@ -610,48 +637,36 @@ async function main(): Promise<void> {
           },
           { url, n, viaPeer, options: PEER_OPTIONS },
         );
+      await rawRun(4 * MiB); // warm-up
       await fetchRun(`${PEER}/bytes?n=${4 * MiB}`, 4 * MiB, true);
       const httpUrl = `http://127.0.0.1:${agent.httpPort}/bytes?n=${BODY}`;
+      // interleaved (raw, peer-http, HTTP, raw, …) as node ↔ node: a drift of the machine's
+      // state during the section hits all three alike
       for (let i = 0; i < RUNS; i++) {
+        tp['chromium←node raw DataChannel'].push(round(await rawRun(BODY)));
         tp['chromium←node peer-http'].push(
           round(await fetchRun(`${PEER}/bytes?n=${BODY}`, BODY, true)),
         );
         tp['chromium←node HTTP/1.1 loopback TCP'].push(round(await fetchRun(httpUrl, BODY, false)));
       }
-      await page.evaluate(() => {
-        window.pf.state = {};
-      });
-      await ph.close();
+      await channels.close();
     }
     // 7. Small requests Chromium → node: the product's path (a browser's fetch() to an
     // agent). Three channels at once (raw echo, fetch-style and core-API servers), the
     // variants taking turns in the page.
     if (harness && SECTIONS.has('chromium')) {
       const page = harness.page;
-      const connections: { close(): Promise<void> }[] = [];
-      for (const [key, mode] of [
-        ['raw', 'raw'],
-        ['fetchServer', 'peer-http'],
-        ['coreServer', 'core'],
-      ] as const) {
-        connections.push(await connectChromium(agent, harness, mode));
-        await page.evaluate((k) => {
-          window.pf.state[k] = window.pf.transport();
-          window.pf.state[`${k}Pc`] = window.pf.peerConnection();
-        }, key);
-      }
+      const channels = await openChromiumChannels(agent, harness, {
+        raw: 'raw',
+        fetchServer: 'peer-http',
+        coreServer: 'core',
+      });
       const rtt = await page.evaluate((spec) => window.pf.smallRequests(spec), {
         n: SMALL_N,
         warmup: SMALL_WARMUP,
         options: PEER_OPTIONS,
       });
-      await page.evaluate(() => {
-        for (const k of ['raw', 'fetchServer', 'coreServer']) {
-          (window.pf.state[`${k}Pc`] as RTCPeerConnection).close();
-        }
-        window.pf.state = {};
-      });
-      for (const c of connections) await c.close();
+      await channels.close();
       const ratio = (xs: number[]) => `p50 ratio ${round(median(xs) / median(rtt.raw))}×`;
       results['chromiumSmallMs'] = {
         rawPingPong: stats(rtt.raw),
