@@ -34,6 +34,7 @@ import {
   type FromAgent,
   type ToAgent,
 } from './protocol.js';
+import { MainThreadMeter } from './thread-cpu.js';
 
 const MiB = 1024 * 1024;
 const env = (name: string, fallback: number): number => {
@@ -127,6 +128,10 @@ class Agent {
     return this.nextSession++;
   }
 
+  get pid(): number {
+    return this.child.pid ?? NaN;
+  }
+
   /** The agent's CPU time so far (user + system), µs. */
   async cpu(): Promise<number> {
     const reply = this.next((m) => m.t === 'cpu');
@@ -141,6 +146,9 @@ class Agent {
     await exited;
   }
 }
+
+/** The small-request variants between two Node processes. */
+type SmallNodeVariant = 'raw' | 'late' | 'get' | 'half' | 'core' | 'ping';
 
 const stats = (xs: number[]) => ({
   p50: round(median(xs), 3),
@@ -431,6 +439,11 @@ async function main(): Promise<void> {
       // on both ends. The fetch API is built on it; the difference is what the objects cost.
       const core = await connectNode(agent, 'core');
       const coreClient = createPeerFetch(core.transport, PEER_OPTIONS);
+      // what each variant costs the JavaScript threads of both ends (not the channel's threads)
+      const threadCpu = new MainThreadMeter<SmallNodeVariant>({
+        agent: agent.pid,
+        client: process.pid,
+      });
       const {
         raw: rawRtt,
         late: lateRtt,
@@ -456,6 +469,7 @@ async function main(): Promise<void> {
         },
         SMALL_N,
         SMALL_WARMUP,
+        threadCpu,
       );
       await coreClient.close();
       await core.close();
@@ -468,7 +482,13 @@ async function main(): Promise<void> {
         coreApiGet: stats(coreRtt),
         peerHttpPing: stats(pingRtt),
       };
-      row('small request, raw DataChannel ping-pong', shown(rawRtt));
+      const variants: SmallNodeVariant[] = ['raw', 'late', 'get', 'half', 'core', 'ping'];
+      results['smallMainThreadCpuUs'] = Object.fromEntries(
+        variants.map((name) => [name, threadCpu.perCall(name) ?? null]),
+      );
+      const noted = (name: SmallNodeVariant, note: string) =>
+        [note, threadCpu.describe(name)].filter(Boolean).join('; ');
+      row('small request, raw DataChannel ping-pong', shown(rawRtt), noted('raw', ''));
       row(
         `small request, raw ping-pong, reply after ${LATE_REPLY_US} µs of work`,
         shown(lateRtt),
@@ -477,22 +497,22 @@ async function main(): Promise<void> {
       row(
         'small request, peer-http PING / PONG',
         shown(pingRtt),
-        `${ratio(pingRtt)}; the protocol's own round trip, no stream`,
+        noted('ping', `${ratio(pingRtt)}; the protocol's own round trip, no stream`),
       );
       row(
         'small request, peer-http GET /small, fetch API',
         shown(getRtt),
-        `${ratio(getRtt)} (target ≤ 1.3×); fetch() → fetch-style handler`,
+        noted('get', `${ratio(getRtt)} (target ≤ 1.3×); fetch() → fetch-style handler`),
       );
       row(
         'small request, peer-http fetch() → core-API server',
         shown(halfRtt),
-        `${ratio(halfRtt)}; no Request/Response in the agent`,
+        noted('half', `${ratio(halfRtt)}; no Request/Response in the agent`),
       );
       row(
         'small request, peer-http GET /small, core API',
         shown(coreRtt),
-        `${ratio(coreRtt)} (target ≤ 1.3×); request() → coreHandler`,
+        noted('core', `${ratio(coreRtt)} (target ≤ 1.3×); request() → coreHandler`),
       );
 
       // 3. Concurrent streams.
