@@ -26,6 +26,7 @@ import type { SignalMessage } from '../test/webrtc/browser/page.js';
 import { takingTurns } from '../test/support/taking-turns.js';
 import { ChromiumHarness } from '../test/webrtc/chromium.js';
 import { forceOfferSetup, loopbackRtcConfig, type SetupRole } from '../test/webrtc/node-pair.js';
+import { measureFetchFloor } from './fetch-floor.js';
 import {
   benchPeerOptions,
   rawLateEchoCommand,
@@ -513,6 +514,21 @@ async function main(): Promise<void> {
         'small request, peer-http GET /small, core API',
         shown(coreRtt),
         noted('core', `${ratio(coreRtt)} (target ≤ 1.3×); request() → coreHandler`),
+      );
+      // The fetch API's floor: the core GET plus what its WHATWG objects alone cost, warm, in
+      // this process (bench/fetch-floor.ts); a model and a lower bound, not a measured GET.
+      const floor = await measureFetchFloor();
+      const floorMs = median(coreRtt) + floor.total / 1000;
+      results['fetchApiFloor'] = {
+        objectsUs: floor,
+        coreGetP50Ms: round(median(coreRtt), 3),
+        floorP50Ms: round(floorMs, 3),
+        ratio: round(floorMs / median(rawRtt)),
+      };
+      row(
+        'small request, fetch API floor: core GET + the objects alone',
+        `p50 ≥ ${round(floorMs, 3)} ms`,
+        `ratio ≥ ${round(floorMs / median(rawRtt))}× (a model); handler's Request ${floor.handlerRequest} + its Response ${floor.handlerResponse} + client's Response ${floor.clientResponse} µs, warm`,
       );
 
       // 3. Concurrent streams.
