@@ -483,10 +483,7 @@ async function main(): Promise<void> {
         coreApiGet: stats(coreRtt),
         peerHttpPing: stats(pingRtt),
       };
-      const variants: SmallNodeVariant[] = ['raw', 'late', 'get', 'half', 'core', 'ping'];
-      results['smallMainThreadCpuUs'] = Object.fromEntries(
-        variants.map((name) => [name, threadCpu.perCall(name) ?? null]),
-      );
+      results['smallMainThreadCpuUs'] = threadCpu.perCallByVariant();
       const noted = (name: SmallNodeVariant, note: string) =>
         [note, threadCpu.describe(name)].filter(Boolean).join('; ');
       row('small request, raw DataChannel ping-pong', shown(rawRtt), noted('raw', ''));
@@ -518,17 +515,19 @@ async function main(): Promise<void> {
       // The fetch API's floor: the core GET plus what its WHATWG objects alone cost, warm, in
       // this process (bench/fetch-floor.ts); a model and a lower bound, not a measured GET.
       const floor = await measureFetchFloor();
-      const floorMs = median(coreRtt) + floor.total / 1000;
+      const coreP50 = median(coreRtt);
+      const floorMs = coreP50 + floor.total / 1000;
+      const floorRatio = round(floorMs / median(rawRtt));
       results['fetchApiFloor'] = {
         objectsUs: floor,
-        coreGetP50Ms: round(median(coreRtt), 3),
+        coreGetP50Ms: round(coreP50, 3),
         floorP50Ms: round(floorMs, 3),
-        ratio: round(floorMs / median(rawRtt)),
+        ratio: floorRatio,
       };
       row(
         'small request, fetch API floor: core GET + the objects alone',
         `p50 ≥ ${round(floorMs, 3)} ms`,
-        `ratio ≥ ${round(floorMs / median(rawRtt))}× (a model); handler's Request ${floor.handlerRequest} + its Response ${floor.handlerResponse} + client's Response ${floor.clientResponse} µs, warm`,
+        `ratio ≥ ${floorRatio}× (a model); handler's Request ${floor.handlerRequest} + its Response ${floor.handlerResponse} + client's Response ${floor.clientResponse} µs, warm`,
       );
 
       // 3. Concurrent streams.

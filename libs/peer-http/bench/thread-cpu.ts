@@ -55,6 +55,13 @@ export class MainThreadMeter<K extends string> implements TurnObserver<K> {
     );
   }
 
+  /** {@link perCall} of every variant metered so far; null where not measured here. */
+  perCallByVariant(): Record<string, Record<string, number> | null> {
+    return Object.fromEntries(
+      [...this.totals.keys()].map((name) => [name, this.perCall(name) ?? null]),
+    );
+  }
+
   /** "agent 40.1, client 46.2 µs" for a table's note; "" if not measured. */
   describe(name: K): string {
     const perCall = this.perCall(name);
